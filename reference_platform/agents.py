@@ -1,0 +1,359 @@
+"""Agent runs (CONTRACT sections 5 and 7): lifecycle, delivery, limits, and the agents themselves.
+
+A run is a task of its own: it keeps going when the socket that started it closes. Its frames
+are kept (``Run.frames``) so that ``resume_run`` can replay them; they go to the owner's sockets
+that were open when it started, and to those that resume it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import time
+from collections import deque
+from datetime import timedelta
+from typing import Any, Awaitable, Callable
+
+from . import analytics, pricing
+from .store import utcnow
+from .ws import error, frame
+
+log = logging.getLogger("reference_platform.agents")
+
+AGENTS = ("supervisor", "triage", "cost_optimizer", "data_analysis", "performance_optimizer")
+TERMINAL = ("agent_completed", "agent_error", "agent_stopped")
+MAX_REQUEST_CHARS = 8000
+ANALYSIS_CHUNK = 2000  # usage records per progress step of the data analysis
+KEEP_FINISHED_S = 3600
+
+
+class RunStopped(Exception):
+    """Raised at a checkpoint once the user asked to stop."""
+
+
+class Run:
+    def __init__(self, run_id: str, user_id: str, thread_id: str, agent: str, request: str, subscribers):
+        self.id, self.user_id, self.thread_id, self.agent, self.request = run_id, user_id, thread_id, agent, request
+        self.frames: list[dict[str, Any]] = []
+        self.subscribers = set(subscribers)
+        self.progress = 0
+        self.stop_requested = False
+        self.finished_at: float | None = None
+        self.task: asyncio.Task | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.finished_at is None
+
+    def publish(self, canonical: dict[str, Any]) -> None:
+        self.frames.append(canonical)
+        index = len(self.frames) - 1
+        for conn in list(self.subscribers):
+            if conn.open:
+                conn.deliver(self, index)
+            else:
+                self.subscribers.discard(conn)
+
+
+class RunContext:
+    """What an agent uses to do its work and report it."""
+
+    def __init__(self, manager: "RunManager", run: Run):
+        self.manager, self.run, self.state = manager, run, manager.state
+        self.settings = manager.state.settings
+
+    async def _pace(self) -> None:
+        low, high = self.settings.pacing_min_ms, self.settings.pacing_max_ms
+        if high > 0:
+            await asyncio.sleep(random.uniform(low, high) / 1000)
+
+    async def emit(self, type_: str, agent: str, data: dict[str, Any], tool_name: str | None = None) -> None:
+        await self._pace()
+        self.run.publish(frame(type_, data, run_id=self.run.id, thread_id=self.run.thread_id, agent_name=agent,
+                               tool_name=tool_name))
+
+    def checkpoint(self) -> None:
+        if self.run.stop_requested:
+            raise RunStopped()
+
+    async def started(self, agent: str, task: str, parent: str | None) -> None:
+        self.checkpoint()
+        data: dict[str, Any] = {"task": task}
+        if parent:
+            data["parent_agent"] = parent
+        await self.emit("agent_started", agent, data)
+
+    async def think(self, agent: str, reasoning: str, progress: float, step: int) -> None:
+        self.checkpoint()
+        self.run.progress = max(self.run.progress, min(100, int(progress)))
+        await self.emit("agent_thinking", agent, {"reasoning": reasoning, "step_number": step,
+                                                  "progress_percentage": self.run.progress})
+
+    async def tool(self, agent: str, tool_name: str, parameters: dict[str, Any],
+                   work: Callable[[], Awaitable[tuple[Any, dict[str, Any]]]]) -> Any:
+        """Runs one tool as a pair of frames; a stop is honoured before the pair, never inside it."""
+        self.checkpoint()
+        execution_id = f"exec_{random.getrandbits(64):016x}"
+        await self.emit("tool_executing", agent, {"execution_id": execution_id, "parameters": parameters},
+                        tool_name=tool_name)
+        started = time.perf_counter()
+        value, shown = await work()
+        await self.emit("tool_completed", agent, {
+            "execution_id": execution_id, "success": True,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3), "results": shown}, tool_name=tool_name)
+        return value
+
+    async def completed(self, agent: str, result: dict[str, Any], started_at: float) -> None:
+        await self.emit("agent_completed", agent, {"status": "completed",
+                                                   "duration_ms": round((time.monotonic() - started_at) * 1000, 3),
+                                                   "result": result})
+
+
+# ---- the agents ---------------------------------------------------------------------------
+PERFORMANCE_WORDS = re.compile(r"latenc|slow|performance|speed|p95|response time", re.I)
+
+
+async def _usage(ctx: RunContext, agent: str):
+    now = utcnow()
+
+    async def query():
+        records = await ctx.state.store.usage(ctx.run.user_id, since=now - timedelta(days=31))
+        window = pricing.in_window(records, now)
+        days = len({r.timestamp.date() for r in window})
+        return window, {"records": len(window), "days_with_usage": days,
+                        "models": sorted({r.model for r in window})}
+
+    records = await ctx.tool(agent, "usage_query", {"period_days": 30}, query)
+    return records, now
+
+
+class Span:
+    """The share of a run's progress one agent reports into."""
+
+    def __init__(self, start: float, end: float):
+        self.start, self.end = start, end
+
+    def at(self, fraction: float) -> float:
+        return self.start + (self.end - self.start) * max(0.0, min(1.0, fraction))
+
+
+async def triage(ctx: RunContext, request: str, parent: str | None, span: Span) -> dict[str, Any]:
+    await ctx.started("triage", request, parent)
+    await ctx.think("triage", "Reading the request to decide which specialists are needed.", span.at(0.2), 1)
+
+    async def classify():
+        agents = ["data_analysis", "cost_optimizer"]
+        if PERFORMANCE_WORDS.search(request):
+            agents.append("performance_optimizer")
+        intent = "performance_and_cost" if "performance_optimizer" in agents else "cost_optimization"
+        return {"intent": intent, "agents": agents}, {"intent": intent, "agents": agents}
+
+    result = await ctx.tool("triage", "request_classifier", {"request_chars": len(request)}, classify)
+    result = {**result, "summary": f"Routing to {', '.join(result['agents'])}."}
+    return result
+
+
+async def data_analysis(ctx: RunContext, request: str, parent: str | None, span: Span) -> dict[str, Any]:
+    await ctx.started("data_analysis", request, parent)
+    await ctx.think("data_analysis", "Collecting the last 30 days of usage.", span.at(0.1), 1)
+    records, now = await _usage(ctx, "data_analysis")
+    total = len(records)
+    chunks = max(1, -(-total // ANALYSIS_CHUNK))
+    for index in range(chunks):
+        done = min(total, (index + 1) * ANALYSIS_CHUNK)
+        await ctx.think("data_analysis", f"Analysed {done:,} of {total:,} usage records.",
+                        span.at(0.2 + 0.6 * (index + 1) / chunks), 2 + index)
+
+    async def trend():
+        result = analytics.data_analysis(records, now)
+        return result, {"days": len(result["daily"]), "anomalies": len(result["anomalies"])}
+
+    result = await ctx.tool("data_analysis", "trend_analysis", {"records": total}, trend)
+    return result
+
+
+async def cost_optimizer(ctx: RunContext, request: str, parent: str | None, span: Span) -> dict[str, Any]:
+    await ctx.started("cost_optimizer", request, parent)
+    await ctx.think("cost_optimizer", "Looking up current list prices for every model in use.", span.at(0.1), 1)
+
+    async def catalogue():
+        doc = pricing.pricing_document()
+        return doc, {"as_of": doc["as_of"], "models": len(doc["models"])}
+
+    await ctx.tool("cost_optimizer", "pricing_catalogue", {}, catalogue)
+    records, now = await _usage(ctx, "cost_optimizer")
+    await ctx.think("cost_optimizer", "Applying model routing, prompt caching and batching to the usage.",
+                    span.at(0.6), 2)
+
+    async def calculate():
+        result = pricing.optimize(records, now)
+        return result, {"recommendations": len(result["recommendations"]),
+                        "monthly_savings_usd": result["potential_savings"]["monthly_amount"]}
+
+    result = await ctx.tool("cost_optimizer", "savings_calculator", {"levers": ["model_routing", "prompt_caching",
+                                                                                  "batching"]}, calculate)
+    return result
+
+
+async def performance_optimizer(ctx: RunContext, request: str, parent: str | None, span: Span) -> dict[str, Any]:
+    await ctx.started("performance_optimizer", request, parent)
+    await ctx.think("performance_optimizer", "Collecting latency measurements per model.", span.at(0.2), 1)
+    records, now = await _usage(ctx, "performance_optimizer")
+
+    async def profile():
+        result = analytics.performance(records, now)
+        return result, {"models": len(result["latency"]), "recommendations": len(result["recommendations"])}
+
+    result = await ctx.tool("performance_optimizer", "latency_profiler", {"percentiles": [50, 95]}, profile)
+    return result
+
+
+async def supervisor(ctx: RunContext, request: str, parent: str | None, span: Span) -> dict[str, Any]:
+    await ctx.started("supervisor", request, parent)
+    await ctx.think("supervisor", "Planning the work: triage first, then the specialists.", 2, 1)
+    plan = await invoke(ctx, "triage", request, "supervisor", Span(3, 15))
+    agents = plan["agents"]
+    spans = {"data_analysis": Span(16, 48), "cost_optimizer": Span(50, 85), "performance_optimizer": Span(86, 94)}
+    results: dict[str, Any] = {}
+    step = 2
+    for name in agents:
+        await ctx.think("supervisor", f"Handing over to {name.replace('_', ' ')}.", spans[name].start, step)
+        step += 1
+        results[name] = await invoke(ctx, name, request, "supervisor", spans[name])
+    await ctx.think("supervisor", "Summarising the findings.", 96, step)
+    cost, data = results["cost_optimizer"], results["data_analysis"]
+    summary = cost["summary"]
+    if data["anomalies"]:
+        summary += f" {len(data['anomalies'])} day(s) of unusual spend were flagged."
+    result: dict[str, Any] = {"summary": summary, "data_sufficiency": cost["data_sufficiency"],
+                              "cost_optimization": cost, "data_analysis": data, "triage": plan}
+    if "performance_optimizer" in results:
+        result["performance"] = results["performance_optimizer"]
+    return result
+
+
+AGENT_WORK: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {
+    "supervisor": supervisor, "triage": triage, "data_analysis": data_analysis, "cost_optimizer": cost_optimizer,
+    "performance_optimizer": performance_optimizer,
+}
+
+
+async def invoke(ctx: RunContext, name: str, request: str, parent: str, span: Span) -> dict[str, Any]:
+    """Runs a sub-agent inside the current run, closing it with its own agent_completed."""
+    t0 = time.monotonic()
+    result = await AGENT_WORK[name](ctx, request, parent, span)
+    await ctx.completed(name, result, t0)
+    return result
+
+
+# ---- the manager --------------------------------------------------------------------------
+class RunManager:
+    def __init__(self, state):
+        self.state = state
+        self.runs: dict[str, Run] = {}
+        self.started_at: dict[str, deque[float]] = {}
+
+    def _active(self, user_id: str) -> int:
+        return sum(1 for r in self.runs.values() if r.user_id == user_id and r.active)
+
+    def _prune(self) -> None:
+        cutoff = time.monotonic() - KEEP_FINISHED_S
+        for run_id in [k for k, r in self.runs.items() if r.finished_at is not None and r.finished_at < cutoff]:
+            del self.runs[run_id]
+
+    async def start(self, conn, user, payload: dict[str, Any], default_agent: str | None,
+                    field_name: str = "user_request", request_type: str = "start_agent") -> dict | None:
+        """Starts a run or returns the error frame, checking in the contract's order."""
+        settings = self.state.settings
+        if "agent:execute" not in user.permissions:
+            return error("FORBIDDEN", "your token lacks the agent:execute permission", request_type=request_type)
+        request = payload.get("user_request")
+        if not isinstance(request, str) or not (1 <= len(request) <= MAX_REQUEST_CHARS) or not request.strip():
+            return error("INVALID_PAYLOAD", f"{field_name} must be 1..{MAX_REQUEST_CHARS} characters of text",
+                         request_type=request_type)
+        agent = payload.get("agent", default_agent) or "supervisor"
+        thread_id = payload.get("thread_id")
+        context = payload.get("context")
+        if not isinstance(agent, str) or (thread_id is not None and not isinstance(thread_id, str)) or (
+                context is not None and not isinstance(context, dict)):
+            return error("INVALID_PAYLOAD", "agent and thread_id must be strings, context an object",
+                         request_type=request_type)
+        if agent not in AGENTS:
+            return error("UNKNOWN_AGENT", f"unknown agent {agent[:64]!r}", agents=list(AGENTS))
+        if thread_id is not None and await self.state.store.get_thread(user.id, thread_id) is None:
+            return error("THREAD_NOT_FOUND", "thread not found", thread_id=thread_id)
+        now = time.monotonic()
+        window = self.started_at.setdefault(user.id, deque())
+        while window and now - window[0] >= settings.run_rate_window_s:
+            window.popleft()
+        if len(window) >= settings.run_rate_limit:
+            retry = round(window[0] + settings.run_rate_window_s - now, 3)
+            return error("RATE_LIMITED", f"more than {settings.run_rate_limit} runs in "
+                                         f"{settings.run_rate_window_s:g} s", retry_after_s=max(0.001, retry))
+        if self._active(user.id) >= settings.run_concurrency_limit:
+            return error("RUN_LIMIT", f"at most {settings.run_concurrency_limit} runs at once",
+                         limit=settings.run_concurrency_limit)
+        window.append(now)
+        self._prune()
+        if thread_id is None:
+            thread_id = (await self.state.store.create_thread(user.id, request[:60], {}))["id"]
+        run_id = f"run_{random.getrandbits(96):024x}"
+        await self.state.store.add_message(user.id, thread_id, "user", request, run_id=run_id,
+                                           metadata={"agent": agent})
+        run = Run(run_id, user.id, thread_id, agent, request, self.state.hub.of(user.id))
+        self.runs[run_id] = run
+        run.task = asyncio.create_task(self._execute(run), name=run_id)
+        return None
+
+    async def _execute(self, run: Run) -> None:
+        ctx = RunContext(self, run)
+        t0 = time.monotonic()
+        try:
+            result = await AGENT_WORK[run.agent](ctx, run.request, None, Span(0, 95))
+            await self.state.store.add_message(run.user_id, run.thread_id, "assistant", result["summary"],
+                                               run_id=run.id, metadata={"agent": run.agent, "result": result})
+            run.progress = 100
+            await ctx.completed(run.agent, result, t0)
+        except RunStopped:
+            await ctx.emit("agent_stopped", run.agent, {"reason": "user_requested"})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # an agent defect must end the run visibly, never silently
+            log.exception("run %s failed", run.id)
+            await ctx.emit("agent_error", run.agent, {"code": "AGENT_FAILED", "message": str(exc)[:500],
+                                                      "recoverable": False})
+        finally:
+            run.finished_at = time.monotonic()
+
+    def stop(self, user_id: str, run_id: str) -> bool:
+        run = self.runs.get(run_id)
+        if run is None or run.user_id != user_id:
+            return False
+        if run.active:
+            run.stop_requested = True
+        return True
+
+    def resume(self, conn, user_id: str, run_id: str, last_message_id: str | None) -> bool:
+        """Queues the frames after ``last_message_id`` (all when unknown), then subscribes: atomically."""
+        run = self.runs.get(run_id)
+        if run is None or run.user_id != user_id:
+            return False
+        start = 0
+        for index, f in enumerate(run.frames):
+            if f["message_id"] == last_message_id:
+                start = index + 1
+                break
+        conn.delivered[run.id] = max(conn.delivered.get(run.id, -1), start - 1)
+        for index in range(start, len(run.frames)):
+            conn.deliver(run, index)
+        if run.active:
+            run.subscribers.add(conn)
+        return True
+
+    async def shutdown(self) -> None:
+        tasks = [r.task for r in self.runs.values() if r.task and not r.task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,180 @@
+"""Shared pieces of the REST layer: the error shape, strict body parsing, the bearer user."""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+
+from .security import TokenRejected
+from .store import User
+
+
+class ApiError(Exception):
+    """An error answered as ``{detail, code}`` (CONTRACT section 1)."""
+
+    def __init__(self, status: int, detail: str, code: str | None = None, headers: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.code, self.headers, self.extra = status, detail, code, headers or {}, extra or {}
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"detail": self.detail}
+        if self.code:
+            body["code"] = self.code
+        body.update(self.extra)
+        return body
+
+
+def invalid(detail: str) -> ApiError:
+    return ApiError(422, detail, "INVALID_BODY")
+
+
+def unauthorized(detail: str = "Not authenticated", code: str = "UNAUTHORIZED") -> ApiError:
+    return ApiError(401, detail, code, headers={"WWW-Authenticate": "Bearer"})
+
+
+def not_found(what: str) -> ApiError:
+    return ApiError(404, f"{what} not found", "NOT_FOUND")
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, or 422: not UTF-8, not JSON, not an object."""
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid("request body is not valid UTF-8") from None
+    try:
+        body = json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise invalid("request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise invalid("request body must be a JSON object")
+    return body
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# ---- field checks: each returns the value or raises a readable 422 -----------------------
+class Missing:
+    pass
+
+
+MISSING = Missing()
+
+
+def field_str(body: dict, key: str, *, required: bool = True, min_len: int = 0, max_len: int = 10_000,
+              default: Any = None, where: str = "") -> Any:
+    value = body.get(key, MISSING)
+    if value is MISSING or (value is None and not required):
+        if required:
+            raise invalid(f"{where}{key} is required")
+        return default
+    if not isinstance(value, str):
+        raise invalid(f"{where}{key} must be a string")
+    if not (min_len <= len(value) <= max_len):
+        raise invalid(f"{where}{key} must be {min_len}..{max_len} characters long")
+    return value
+
+
+def field_int(body: dict, key: str, *, required: bool = True, minimum: int = 0, maximum: int = 2**31,
+              default: Any = None, where: str = "") -> Any:
+    value = body.get(key, MISSING)
+    if value is MISSING or (value is None and not required):
+        if required:
+            raise invalid(f"{where}{key} is required")
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise invalid(f"{where}{key} must be an integer")
+    if not (minimum <= value <= maximum):
+        raise invalid(f"{where}{key} must be between {minimum} and {maximum}")
+    return value
+
+
+def field_number(body: dict, key: str, *, required: bool = True, minimum: float = 0, maximum: float = 1e12,
+                 default: Any = None, where: str = "") -> Any:
+    value = body.get(key, MISSING)
+    if value is MISSING or (value is None and not required):
+        if required:
+            raise invalid(f"{where}{key} is required")
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise invalid(f"{where}{key} must be a number")
+    if not (minimum <= value <= maximum):
+        raise invalid(f"{where}{key} must be between {minimum} and {maximum}")
+    return value
+
+
+def field_bool(body: dict, key: str, *, default: bool = False, where: str = "") -> bool:
+    value = body.get(key, MISSING)
+    if value is MISSING or value is None:
+        return default
+    if not isinstance(value, bool):
+        raise invalid(f"{where}{key} must be true or false")
+    return value
+
+
+def field_object(body: dict, key: str, *, default: Any = None, where: str = "", max_bytes: int = 16_384) -> Any:
+    value = body.get(key, MISSING)
+    if value is MISSING or value is None:
+        return default
+    if not isinstance(value, dict):
+        raise invalid(f"{where}{key} must be an object")
+    if len(json.dumps(value)) > max_bytes:
+        raise invalid(f"{where}{key} is larger than {max_bytes} bytes")
+    return value
+
+
+def query_int(request: Request, key: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.query_params.get(key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(f"{key} must be an integer") from None
+    if not (minimum <= value <= maximum):
+        raise invalid(f"{key} must be between {minimum} and {maximum}")
+    return value
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    claims: dict[str, Any]
+
+
+def bearer_token(request_headers) -> str | None:
+    header = request_headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return ""
+    return token.strip()
+
+
+async def authenticate(state, token: str | None) -> Principal:
+    """Validates an access token fully (signature, claims, type, revocation, user). 401 otherwise."""
+    if token is None:
+        raise unauthorized("Not authenticated: an Authorization: Bearer access token is required")
+    if token == "":
+        raise unauthorized("Malformed Authorization header", "INVALID_TOKEN")
+    principal = await state.principal(token)
+    if isinstance(principal, str):
+        raise unauthorized(principal, "INVALID_TOKEN")
+    return principal
+
+
+async def current(request: Request) -> Principal:
+    return await authenticate(request.app.state.platform, bearer_token(request.headers))
+
+
+__all__ = ["ApiError", "TokenRejected", "Principal", "current", "authenticate", "json_object", "invalid",
+           "not_found", "unauthorized", "field_str", "field_int", "field_number", "field_bool", "field_object",
+           "query_int", "bearer_token"]
