@@ -253,9 +253,11 @@ class RunManager:
         self.state = state
         self.runs: dict[str, Run] = {}
         self.started_at: dict[str, deque[float]] = {}
+        self.starting: dict[str, int] = {}  # user id -> starts admitted but not yet registered as runs
 
     def _active(self, user_id: str) -> int:
-        return sum(1 for r in self.runs.values() if r.user_id == user_id and r.active)
+        running = sum(1 for r in self.runs.values() if r.user_id == user_id and r.active)
+        return running + self.starting.get(user_id, 0)
 
     def _prune(self) -> None:
         cutoff = time.monotonic() - KEEP_FINISHED_S
@@ -272,7 +274,9 @@ class RunManager:
         if not isinstance(request, str) or not (1 <= len(request) <= MAX_REQUEST_CHARS) or not request.strip():
             return error("INVALID_PAYLOAD", f"{field_name} must be 1..{MAX_REQUEST_CHARS} characters of text",
                          request_type=request_type)
-        agent = payload.get("agent", default_agent) or "supervisor"
+        agent = payload.get("agent")
+        if agent is None:
+            agent = default_agent or "supervisor"
         thread_id = payload.get("thread_id")
         context = payload.get("context")
         if not isinstance(agent, str) or (thread_id is not None and not isinstance(thread_id, str)) or (
@@ -296,13 +300,21 @@ class RunManager:
                          limit=settings.run_concurrency_limit)
         window.append(now)
         self._prune()
-        if thread_id is None:
-            thread_id = (await self.state.store.create_thread(user.id, request[:60], {}))["id"]
-        run_id = f"run_{random.getrandbits(96):024x}"
-        await self.state.store.add_message(user.id, thread_id, "user", request, run_id=run_id,
-                                           metadata={"agent": agent})
-        run = Run(run_id, user.id, thread_id, agent, request, self.state.hub.of(user.id))
-        self.runs[run_id] = run
+        # Admitted: hold the slot across the awaits below, so concurrent starts from other sockets
+        # of this user see it and RUN_LIMIT holds.
+        self.starting[user.id] = self.starting.get(user.id, 0) + 1
+        try:
+            if thread_id is None:
+                thread_id = (await self.state.store.create_thread(user.id, request[:60], {}))["id"]
+            run_id = f"run_{random.getrandbits(96):024x}"
+            await self.state.store.add_message(user.id, thread_id, "user", request, run_id=run_id,
+                                               metadata={"agent": agent})
+            run = Run(run_id, user.id, thread_id, agent, request, self.state.hub.of(user.id))
+            self.runs[run_id] = run
+        finally:
+            self.starting[user.id] -= 1
+            if not self.starting[user.id]:
+                del self.starting[user.id]
         run.task = asyncio.create_task(self._execute(run), name=run_id)
         return None
 

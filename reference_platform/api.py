@@ -48,16 +48,41 @@ async def json_object(request: Request) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise invalid("request body is not valid UTF-8") from None
     try:
-        body = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
+        body = strict_json(text)
+    except ValueError:
         raise invalid("request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise invalid("request body must be a JSON object")
     return body
 
 
+def strict_json(text: str) -> Any:
+    """``json.loads`` that refuses what is not interoperable JSON, with ValueError.
+
+    Refused: ``NaN``/``Infinity``, numbers too large for a finite float (``1e400``), nesting
+    too deep to parse, and ``\\u`` escapes of lone surrogates (no UTF-8 form: they could be
+    neither stored nor sent back).
+    """
+    try:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        if "\\u" in text:  # only an escape can produce a surrogate from UTF-8 text
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    except UnicodeEncodeError:
+        raise ValueError("JSON string holds a lone surrogate") from None
+    return value
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
 
 
 # ---- field checks: each returns the value or raises a readable 422 -----------------------
@@ -175,6 +200,6 @@ async def current(request: Request) -> Principal:
     return await authenticate(request.app.state.platform, bearer_token(request.headers))
 
 
-__all__ = ["ApiError", "TokenRejected", "Principal", "current", "authenticate", "json_object", "invalid",
+__all__ = ["ApiError", "TokenRejected", "Principal", "current", "authenticate", "json_object", "strict_json", "invalid",
            "not_found", "unauthorized", "field_str", "field_int", "field_number", "field_bool", "field_object",
            "query_int", "bearer_token"]

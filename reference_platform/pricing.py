@@ -118,11 +118,11 @@ def _rates(model: str) -> _Rates:
 def round_money(value: Decimal | float | int) -> float:
     """Round an amount of USD to cents, half up, as a float."""
     amount = value if isinstance(value, Decimal) else _dec(value)
-    return float(amount.quantize(_CENT, rounding=ROUND_HALF_UP))
+    return float(_cents(amount))
 
 
 def _cents(value: Decimal) -> Decimal:
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP, context=_EXACT)
 
 
 def usd(value: Decimal | float) -> str:
@@ -347,6 +347,7 @@ def _recommendation(f: _Finding) -> dict[str, Any]:
     return result
 
 
+@exact
 def _recommendations(window: Sequence[UsageRecord]) -> list[dict[str, Any]]:
     kept = [f for f in _findings(window) if f.saving >= MIN_SAVING_USD]
     kept.sort(key=lambda f: (-_cents(f.saving), LEVERS.index(f.lever), f.model))
@@ -405,7 +406,7 @@ def optimize(records: Iterable[UsageRecord], now: datetime) -> dict[str, Any]:
     monthly = sum((_dec(r["monthly_savings_usd"]) for r in recs), Decimal(0))
     annual = _cents(monthly * 12)
     percentage = (
-        (100 * monthly / current).quantize(_CENT, rounding=ROUND_HALF_UP)
+        _cents(100 * monthly / current)
         if current > 0 else Decimal(0)
     )
     days = len({utc_date(record.timestamp) for record in window})

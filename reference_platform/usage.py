@@ -30,7 +30,10 @@ def parse_timestamp(value: Any) -> datetime:
         raise invalid("timestamp must be an ISO-8601 string") from None
     if ts.tzinfo is None:
         raise invalid("timestamp must carry a time zone (e.g. Z)")
-    return ts.astimezone(timezone.utc)
+    try:
+        return ts.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+05:00 has no UTC form
+        raise invalid("timestamp is out of range") from None
 
 
 def parse_record(raw: Any) -> UsageRecord:

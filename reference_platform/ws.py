@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
-from .api import bearer_token
+from .api import bearer_token, strict_json
 from .store import iso, utcnow
 
 log = logging.getLogger("reference_platform.ws")
@@ -231,8 +231,8 @@ def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
 
 async def handle_frame(state, conn: Connection, user, text: str) -> None:
     try:
-        body = json.loads(text)
-    except (ValueError, RecursionError):
+        body = strict_json(text)
+    except ValueError:
         conn.send(error("INVALID_JSON", "frame is not valid JSON"))
         return
     if not isinstance(body, dict):

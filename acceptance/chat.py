@@ -1,0 +1,310 @@
+"""The chat over the WebSocket: handshake with any credential form, a reader thread that buffers
+every frame into an :class:`~acceptance.events.EventLog`, and agent runs followed to their end.
+
+One synchronous implementation (``websockets.sync.client``) serves behave steps, pytest and
+Locust (under gevent the reader thread becomes a greenlet). Every wait is bounded.
+"""
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from .errors import AuthenticationFailure, ContractViolation, InfrastructureFailure
+from .events import Event, EventLog, parse_frame
+from .rest import Transcript
+
+CREDENTIAL_FORMS = ("bearer", "subprotocol", "query", "ticket")
+TOP_TERMINALS = ("agent_completed", "agent_error", "agent_stopped")
+_counter = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """How a socket presents its identity at the handshake (CONTRACT section 4)."""
+
+    form: str  # bearer | subprotocol | query | ticket | none
+    value: str | None = None
+
+    def __post_init__(self):
+        if self.form not in CREDENTIAL_FORMS + ("none",):
+            raise ValueError(f"unknown credential form {self.form!r}; use one of {', '.join(CREDENTIAL_FORMS)}")
+
+
+@dataclass
+class Handshake:
+    """What happened when a socket tried to open."""
+
+    accepted: bool
+    status: int | None = None          # HTTP status of a refused handshake
+    close_code: int | None = None      # Compat refusal: accept, AUTH_FAILED, close 1008
+    subprotocol: str | None = None
+    welcome: Event | None = None
+    detail: str = ""
+
+    def describe(self) -> str:
+        if self.accepted:
+            return "the handshake was accepted" + (f" (subprotocol {self.subprotocol})" if self.subprotocol else "")
+        if self.status is not None:
+            return f"the handshake was refused with HTTP {self.status}"
+        return f"the socket was accepted, then refused with {self.detail} and close code {self.close_code}"
+
+
+def _with_query(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = (parts.query + "&" if parts.query else "") + urlencode(params)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+@dataclass
+class RunRecord:
+    """One agent run as seen from one socket."""
+
+    run_id: str
+    session: "ChatSession"
+    request: str
+    sent_at: float
+    started: Event
+    agent: str = ""
+    thread_id: str | None = None
+
+    @property
+    def events(self) -> list[Event]:
+        return [e for e in self.session.log.snapshot() if e.run_id == self.run_id]
+
+    @property
+    def terminal(self) -> Event | None:
+        return next((e for e in self.events if e.type in TOP_TERMINALS and e.agent_name == self.agent), None)
+
+    @property
+    def first_event_s(self) -> float:
+        return self.started.received_at - self.sent_at
+
+    @property
+    def result(self) -> dict[str, Any]:
+        terminal = self.terminal
+        if terminal is None or terminal.type != "agent_completed":
+            raise ContractViolation(f"run {self.run_id} has no completed result; its last frame is "
+                                    f"{terminal.compact() if terminal else 'none yet'}")
+        result = terminal.data.get("result")
+        if not isinstance(result, dict):
+            raise ContractViolation(f"agent_completed of run {self.run_id} carries no result object: "
+                                    f"{terminal.compact()}")
+        return result
+
+
+class ChatSession:
+    """One WebSocket connection of one actor."""
+
+    def __init__(self, ws_url: str, credential: Credential, *, transcript: Transcript | None = None,
+                 actor: str = "", client_dialect: str = "payload", open_timeout: float = 5.0,
+                 on_frame: Callable[[Event], None] | None = None):
+        self.ws_url, self.credential, self.transcript, self.actor = ws_url, credential, transcript, actor
+        self.client_dialect, self.open_timeout, self.on_frame = client_dialect, open_timeout, on_frame
+        self.name = f"{actor or 'socket'}#{next(_counter)}"
+        self.log = EventLog()
+        self.ws: ClientConnection | None = None
+        self.handshake: Handshake | None = None
+        self.runs: dict[str, RunRecord] = {}
+        self._reader: threading.Thread | None = None
+
+    # ---- opening ----------------------------------------------------------------------
+    def _connect_args(self) -> tuple[str, dict[str, Any]]:
+        url, kwargs = self.ws_url, {"open_timeout": self.open_timeout, "close_timeout": 2,
+                                    "max_size": 2**24, "ping_interval": None}
+        form, value = self.credential.form, self.credential.value or ""
+        if form == "bearer":
+            kwargs["additional_headers"] = {"Authorization": f"Bearer {value}"}
+        elif form == "subprotocol":
+            entry = "jwt." + base64.urlsafe_b64encode(value.encode()).rstrip(b"=").decode("ascii")
+            kwargs["subprotocols"] = [entry]
+        elif form == "query":
+            url = _with_query(url, token=value)
+        elif form == "ticket":
+            url = _with_query(url, ticket=value)
+        return url, kwargs
+
+    def attempt(self, welcome_timeout: float = 5.0) -> Handshake:
+        """Tries to open the socket and reports what happened; never raises for a refusal."""
+        url, kwargs = self._connect_args()
+        try:
+            self.ws = connect(url, **kwargs)
+        except InvalidStatus as exc:
+            self.handshake = Handshake(False, status=exc.response.status_code)
+            self._record("handshake", {"status": exc.response.status_code})
+            return self.handshake
+        except (InvalidHandshake, ValueError) as exc:
+            raise ContractViolation(f"the WebSocket handshake with {self.ws_url} failed: {exc}") from exc
+        except TimeoutError as exc:
+            raise InfrastructureFailure(f"the WebSocket at {self.ws_url} did not complete its handshake within "
+                                        f"{self.open_timeout:g} s") from exc
+        except OSError as exc:
+            raise InfrastructureFailure(f"the WebSocket at {self.ws_url} could not be reached: {exc}") from exc
+        self._reader = threading.Thread(target=self._read, name=f"ws-reader-{self.name}", daemon=True)
+        self._reader.start()
+        first = self.log.wait_for(lambda evs: evs[0] if evs else None, welcome_timeout,
+                                  "the first frame after the handshake", fail_on_close=True)
+        if first.type == "error_message" and first.data.get("error_code") == "AUTH_FAILED":
+            closed = self.log.wait_closed(welcome_timeout, "the close that follows AUTH_FAILED")
+            self.handshake = Handshake(False, close_code=closed.code, detail="AUTH_FAILED")
+            if closed.code != 1008:
+                raise ContractViolation(f"after AUTH_FAILED the socket must close with 1008, it closed with "
+                                        f"{closed}")
+            return self.handshake
+        if first.type != "connection_established":
+            raise ContractViolation(f"the first frame after the handshake must be connection_established, got "
+                                    f"{first.compact()}")
+        self.handshake = Handshake(True, subprotocol=self.ws.subprotocol, welcome=first)
+        return self.handshake
+
+    def open(self) -> "ChatSession":
+        """Opens the socket; a refusal of valid credentials is an Authentication failure."""
+        outcome = self.attempt(self.open_timeout)
+        if not outcome.accepted:
+            raise AuthenticationFailure(f"{self.actor or 'the user'} could not open the chat with a "
+                                        f"{self.credential.form} credential: {outcome.describe()}")
+        return self
+
+    def _read(self) -> None:
+        assert self.ws is not None
+        try:
+            for message in self.ws:
+                received = time.monotonic()
+                try:
+                    event = parse_frame(message, received)
+                except ContractViolation as exc:
+                    event = Event("<unparseable>", {"error": exc.detail}, None, None, None, None, None, None,
+                                  {"text": str(message)[:500]}, received, "invalid")
+                self._record("received", event.raw)
+                self.log.append(event)
+                if self.on_frame is not None:
+                    self.on_frame(event)
+        except ConnectionClosed:
+            pass
+        finally:
+            code = self.ws.close_code
+            self._record("closed", {"code": code, "reason": self.ws.close_reason})
+            self.log.mark_closed(code, self.ws.close_reason or "")
+
+    def _record(self, direction: str, frame: Any) -> None:
+        if self.transcript is not None:
+            self.transcript.add_ws({"actor": self.actor, "connection": self.name, "direction": direction,
+                                    "frame": frame})
+
+    # ---- sending ----------------------------------------------------------------------
+    def _require_open(self) -> ClientConnection:
+        if self.ws is None or self.handshake is None or not self.handshake.accepted:
+            raise ContractViolation(f"{self.name} is not open")
+        return self.ws
+
+    def send(self, type_: str, payload: dict[str, Any] | None = None) -> float:
+        """Sends a client frame in the configured dialect; returns the monotonic send time."""
+        payload = payload or {}
+        frame = {"type": type_, "payload": payload} if self.client_dialect == "payload" else {"type": type_, **payload}
+        return self.send_raw(json.dumps(frame), record=frame)
+
+    def send_raw(self, data: str | bytes, record: Any = None) -> float:
+        ws = self._require_open()
+        self._record("sent", record if record is not None else (data if isinstance(data, str)
+                                                                else f"<{len(data)} bytes>"))
+        sent = time.monotonic()
+        try:
+            ws.send(data)
+        except ConnectionClosed as exc:
+            raise ContractViolation(f"{self.name} was closed by the platform before a frame could be sent "
+                                    f"({exc})") from exc
+        return sent
+
+    # ---- waiting ----------------------------------------------------------------------
+    def wait_for(self, predicate, timeout: float, description: str, **kwargs):
+        return self.log.wait_for(predicate, timeout, f"{description} on {self.name}", **kwargs)
+
+    def next_of_type(self, type_: str, after_index: int, timeout: float, where: Callable[[Event], bool] = lambda e: True,
+                     description: str | None = None) -> Event:
+        return self.wait_for(lambda evs: next((e for e in evs[after_index:] if e.type == type_ and where(e)), None),
+                             timeout, description or f"a {type_} frame")
+
+    def ping(self, nonce: str, timeout: float) -> Event:
+        mark = len(self.log)
+        self.send("ping", {"nonce": nonce})
+        return self.next_of_type("pong", mark, timeout, lambda e: e.data.get("nonce") == nonce,
+                                 f"a pong echoing nonce {nonce!r}")
+
+    def start(self, request: str, *, agent: str | None = None, thread_id: str | None = None,
+              context: dict | None = None, timeout: float = 5.0, via: str = "start_agent") -> RunRecord | Event:
+        """Starts a run; returns its record once ``agent_started`` arrives, or the ``error`` frame that
+        refused it. A platform that answers neither within ``timeout`` breaks the contract."""
+        mark = len(self.log)
+        known = set(self.runs)
+        if via == "user_message":
+            payload: dict[str, Any] = {"content": request}
+        else:
+            payload = {"user_request": request}
+            if agent is not None:
+                payload["agent"] = agent
+            if context is not None:
+                payload["context"] = context
+        if thread_id is not None:
+            payload["thread_id"] = thread_id
+        sent = self.send(via, payload)
+
+        def outcome(evs: list[Event]):
+            for e in evs[mark:]:
+                if e.type == "error":
+                    return e
+                if (e.type == "agent_started" and e.run_id and e.run_id not in known
+                        and not e.data.get("parent_agent")):
+                    return e
+            return None
+
+        first = self.wait_for(outcome, timeout, f"agent_started or an error after {via} {request[:40]!r}")
+        if first.type == "error":
+            return first
+        record = RunRecord(first.run_id, self, request, sent, first, agent=first.agent_name or "",
+                           thread_id=first.thread_id)
+        self.runs[record.run_id] = record
+        return record
+
+    def wait_for_end(self, run: RunRecord, timeout: float) -> Event:
+        return self.wait_for(lambda evs: run.terminal, timeout,
+                             f"the end of run {run.run_id} ({run.agent}: agent_completed, agent_error or "
+                             f"agent_stopped)")
+
+    def resume(self, run_id: str, last_message_id: str | None) -> float:
+        return self.send("resume_run", {"run_id": run_id, "last_message_id": last_message_id})
+
+    def adopt(self, run_id: str, request: str = "", timeout: float = 5.0) -> RunRecord:
+        """Follows a run started elsewhere (another socket of the same user) once its first frame is here."""
+        first = self.wait_for(lambda evs: next((e for e in evs if e.run_id == run_id and e.type == "agent_started"),
+                                               None), timeout, f"agent_started of run {run_id}")
+        record = RunRecord(run_id, self, request, first.received_at, first, agent=first.agent_name or "",
+                           thread_id=first.thread_id)
+        self.runs[run_id] = record
+        return record
+
+    # ---- closing ----------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return self.ws is not None and self.log.closed is None and bool(self.handshake and self.handshake.accepted)
+
+    def stop_unfinished_runs(self) -> None:
+        for run in self.runs.values():
+            if run.terminal is None and self.is_open:
+                try:
+                    self.send("stop_agent", {"run_id": run.run_id})
+                except ContractViolation:
+                    return
+
+    def close(self) -> None:
+        if self.ws is not None:
+            self.ws.close()
+        if self._reader is not None:
+            self._reader.join(timeout=3)

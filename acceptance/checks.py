@@ -1,0 +1,101 @@
+"""Checks that steps call: each states what was expected, what happened and the evidence, and
+fails in the report category that names the cause."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Iterable
+
+from hamcrest import equal_to
+
+from . import matchers as m
+from .chat import RunRecord
+from .errors import BusinessOutcomeFailure, ContractViolation, IsolationBreach
+from .events import Event, describe_events
+from .rest import Response
+from .schemas import validate_body, validate_frame
+
+FIVE_EVENTS = ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"]
+RESULT_SCHEMAS = {"supervisor": "supervisor_result", "cost_optimizer": "cost_optimizer_result",
+                  "data_analysis": "data_analysis_result", "performance_optimizer": "performance_optimizer_result"}
+
+
+def frames_follow_contract(events: Iterable[Event]) -> None:
+    for event in events:
+        validate_frame(event)
+
+
+def run_is_well_formed(run: RunRecord) -> list[Event]:
+    """Every frame valid; one run id and thread; per-agent lifecycle; tool pairs; nesting; progress."""
+    events = run.events
+    frames_follow_contract(events)
+    m.expect(events, m.shares_one_run(run.run_id, run.thread_id))
+    m.expect(events, m.has_no_duplicate_message_ids())
+    m.expect(events, m.follows_agent_lifecycle())
+    m.expect(events, m.has_matched_tool_pairs())
+    m.expect(events, m.has_monotone_progress())
+    if run.agent == "supervisor":
+        m.expect(events, m.nests_sub_agents_inside("supervisor"))
+    return events
+
+
+def streams_the_five_events(run: RunRecord) -> None:
+    events = run_is_well_formed(run)
+    m.expect(events, m.contains_event_types_in_order(FIVE_EVENTS))
+    terminal = run.terminal
+    if terminal is None or terminal.type != "agent_completed":
+        raise ContractViolation(f"run {run.run_id} should complete; it ended with "
+                                f"{terminal.compact() if terminal else 'nothing'}:\n{describe_events(events)}")
+
+
+def result_of(run: RunRecord) -> dict[str, Any]:
+    result = run.result
+    schema = RESULT_SCHEMAS.get(run.agent)
+    if schema:
+        validate_body(schema, result)
+    return result
+
+
+def cost_result(run: RunRecord) -> dict[str, Any]:
+    """The cost_optimizer result of a run (the supervisor nests it under ``cost_optimization``)."""
+    result = result_of(run)
+    cost = result.get("cost_optimization") if run.agent == "supervisor" else result
+    if not isinstance(cost, dict):
+        raise ContractViolation(f"the {run.agent} result carries no cost optimisation: {str(result)[:400]}")
+    validate_body("cost_optimizer_result", cost)
+    return cost
+
+
+def money_equals(actual: Any, expected: Decimal | str, what: str, evidence: Any,
+                 category=BusinessOutcomeFailure) -> None:
+    expected = Decimal(str(expected).replace("$", "").replace(",", ""))
+    if not isinstance(actual, (int, float)) or isinstance(actual, bool) or abs(Decimal(str(actual)) - expected) > Decimal("0.005"):
+        raise category(f"{what} should be ${expected:,.2f}, but the platform said {actual!r}; evidence: "
+                       f"{str(evidence)[:800]}")
+
+
+def savings_are_honest(cost: dict[str, Any]) -> None:
+    m.expect(cost, m.satisfies_savings_invariants(), BusinessOutcomeFailure)
+
+
+def status_is(response: Response, expected: int, what: str, category=ContractViolation) -> dict | None:
+    if response.status != expected:
+        raise category(f"{what} should answer {expected}; {response.evidence()}")
+    if expected >= 400:
+        validate_body("error", response.body)
+    return response.body
+
+
+def same_as_missing(foreign: Response, missing: Response, what: str) -> None:
+    """A foreign resource must answer exactly like a missing one, so ids cannot be probed."""
+    def shape(r: Response):
+        body = r.body if isinstance(r.body, dict) else r.text
+        if isinstance(body, dict):
+            body = {k: v for k, v in body.items() if k not in ("thread_id", "run_id", "id")}
+        return r.status, body
+    if shape(foreign) != shape(missing):
+        raise IsolationBreach(f"{what}: another user's resource answers differently from a missing one, so its "
+                              f"existence leaks.\n  foreign: {foreign.evidence()}\n  missing: {missing.evidence()}")
+
+
+def equal(actual: Any, expected: Any, what: str, category=ContractViolation) -> None:
+    m.expect(actual, equal_to(expected), category, what)

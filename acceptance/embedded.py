@@ -1,0 +1,32 @@
+"""Starting the embedded reference platform for a run of the suite.
+
+The suite generates the platform's JWT secret and bypass key for this run only, so the scenarios
+that forge tokens or use simulated sign-in run by default, and no secret of a real deployment is
+ever involved.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import replace
+
+from .config import Secret, TargetConfig
+
+
+def start(config: TargetConfig, **setting_overrides):
+    """Starts the platform on a free loopback port; returns (platform, config pointing at it)."""
+    from reference_platform.config import Settings
+    from reference_platform.faults import Faults
+    from reference_platform.server import EmbeddedPlatform
+
+    jwt_secret = Secret(secrets.token_urlsafe(48), "generated for the embedded platform")
+    bypass_key = Secret(secrets.token_urlsafe(24), "generated for the embedded platform")
+    low, high = config.pacing_ms
+    faults = [n.strip() for n in config.platform_faults.split(",") if n.strip()]
+    env = {"ENVIRONMENT": config.environment, "JWT_SECRET_KEY": jwt_secret.value,
+           "E2E_OAUTH_SIMULATION_KEY": bypass_key.value}
+    settings = Settings.from_env(env=env)
+    settings = settings.with_(pacing_min_ms=low, pacing_max_ms=high, dialect=config.platform_dialect,
+                              faults=Faults.of(*faults, environment=config.environment), **setting_overrides)
+    platform = EmbeddedPlatform(settings).start()
+    return platform, replace(config.with_target(platform.base_url, platform.ws_url, platform.base_url),
+                             jwt_secret=jwt_secret, bypass_key=bypass_key)
