@@ -52,7 +52,7 @@ class Handshake:
 
     def describe(self) -> str:
         if self.accepted:
-            return "the handshake was accepted" + (f" (subprotocol {self.subprotocol})" if self.subprotocol else "")
+            return "the handshake was accepted" + (" (its sub-protocol entry echoed back)" if self.subprotocol else "")
         if self.status is not None:
             return f"the handshake was refused with HTTP {self.status}"
         return f"the socket was accepted, then refused with {self.detail} and close code {self.close_code}"

@@ -9,6 +9,11 @@
 * ``"flat"``: Compat, details at the top level (every key but the envelope keys);
 * ``"system_message"``: Compat, ``{type:"system_message", data|payload:{event:<type>, ...}}``.
 
+``run_id``, ``thread_id``, ``agent_name`` and ``tool_name`` (and ``message_id``, ``timestamp``) are
+taken from the top level first, then from the details. In the Compat dialects ``payload`` and
+``system_message`` such envelope keys found among the details are moved out of ``data``; a
+canonical ``data`` object is kept exactly as received.
+
 :class:`EventLog` is the thread-safe, append-only list of one connection's events; waits on it
 wake on every append and on the close of the socket.
 """
@@ -234,15 +239,20 @@ def normalize(frame: Any, received_at: float | None = None) -> Event:
     def ident(key: str) -> Any:  # top level first, then among the details
         return _pick(key, frame, inner)
 
+    ids = {key: ident(key) for key in ENVELOPE_KEYS[1:]}
+    if dialect in ("payload", "system_message"):
+        # in Compat dialects, envelope keys found among the details belong to the envelope
+        data = {k: v for k, v in data.items() if k not in ENVELOPE_KEYS}
+
     return Event(
         type=ev_type,
         data=data,
-        message_id=ident("message_id"),
-        timestamp=ident("timestamp"),
-        run_id=ident("run_id"),
-        thread_id=ident("thread_id"),
-        agent_name=ident("agent_name"),
-        tool_name=ident("tool_name"),
+        message_id=ids["message_id"],
+        timestamp=ids["timestamp"],
+        run_id=ids["run_id"],
+        thread_id=ids["thread_id"],
+        agent_name=ids["agent_name"],
+        tool_name=ids["tool_name"],
         raw=frame,
         received_at=received_at,
         dialect=dialect,

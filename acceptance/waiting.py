@@ -33,12 +33,19 @@ class WaitTimeout(SuiteFailure):
     one of the classes of :mod:`acceptance.errors` (``category=InfrastructureFailure``).
     """
 
-    category = ContractViolation.category
-
     def __init__(self, message: str, category: type | str | None = None):
-        if category is not None:
-            self.category = category_of(category)
+        self._category = category_of(category)
         super().__init__(message)
+
+    @property  # type: ignore[override]
+    def category(self) -> str:
+        return self._category
+
+    @category.setter
+    def category(self, value: type | str) -> None:
+        """Re-categorise the failure; the message prefix follows."""
+        self._category = category_of(value)
+        self.args = (f"{self._category}: {self.detail}",)
 
 
 class Deadline:

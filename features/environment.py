@@ -2,8 +2,12 @@
 scenario a fresh world of actors, attach the evidence, clean up. Logic lives in ``acceptance``."""
 from __future__ import annotations
 
-from acceptance import session as run_session
+from behave import register_type
+
+from acceptance import gherkin_types, session as run_session
 from acceptance.reporting import behave_hooks
+
+gherkin_types.register(register_type)
 
 
 def before_all(context):

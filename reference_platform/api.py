@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import Request
@@ -168,6 +169,14 @@ def query_int(request: Request, key: str, default: int, minimum: int, maximum: i
     return value
 
 
+def expiry(claims: dict[str, Any]) -> datetime | None:
+    """The ``exp`` claim as a UTC datetime; None when no datetime can hold it (e.g. 10**30)."""
+    try:
+        return datetime.fromtimestamp(claims["exp"], timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 @dataclass(frozen=True)
 class Principal:
     user: User
@@ -200,6 +209,6 @@ async def current(request: Request) -> Principal:
     return await authenticate(request.app.state.platform, bearer_token(request.headers))
 
 
-__all__ = ["ApiError", "TokenRejected", "Principal", "current", "authenticate", "json_object", "strict_json", "invalid",
-           "not_found", "unauthorized", "field_str", "field_int", "field_number", "field_bool", "field_object",
-           "query_int", "bearer_token"]
+__all__ = ["ApiError", "TokenRejected", "Principal", "current", "authenticate", "json_object", "strict_json",
+           "expiry", "invalid", "not_found", "unauthorized", "field_str", "field_int", "field_number", "field_bool",
+           "field_object", "query_int", "bearer_token"]

@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import auth, threads, usage, ws
 from .agents import RunManager
-from .api import ApiError, Principal
+from .api import ApiError, Principal, expiry
 from .config import Settings
 from .security import PasswordHasher, TokenRejected, TokenService
 from .store import Store
@@ -57,6 +57,8 @@ class PlatformState:
             claims = self.tokens.decode(token, token_type)
         except TokenRejected as exc:
             return exc.message
+        if expiry(claims) is None:
+            return "claim 'exp' is out of range"
         if await self.store.is_revoked(claims["jti"]):
             return "token has been revoked"
         user = await self.store.user_by_id(claims["sub"])

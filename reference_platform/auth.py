@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from .api import ApiError, Principal, current, field_str, invalid, json_object, unauthorized
+from .api import ApiError, Principal, current, expiry, field_str, invalid, json_object, unauthorized
 from .security import TokenRejected
 from .store import EmailTaken, User, iso
 
@@ -134,9 +134,7 @@ async def logout(request: Request):
     state = request.app.state.platform
     principal: Principal = await current(request)
     claims = principal.claims
-    from datetime import datetime, timezone
-    await state.store.revoke_login(claims.get("sid") or "", claims["jti"],
-                                   datetime.fromtimestamp(claims["exp"], timezone.utc))
+    await state.store.revoke_login(claims.get("sid") or "", claims["jti"], expiry(claims))
     return {"status": "success"}
 
 
@@ -152,9 +150,8 @@ async def validate(request: Request):
     if isinstance(result, str):
         return {"valid": False, "error": result}
     user, claims = result
-    from datetime import datetime, timezone
     return {"valid": True, "user_id": user.id, "email": user.email, "permissions": list(claims["permissions"]),
-            "expires_at": iso(datetime.fromtimestamp(claims["exp"], timezone.utc))}
+            "expires_at": iso(expiry(claims))}
 
 
 @router.get("/me")

@@ -58,6 +58,7 @@ from allure_commons.model2 import (
 from allure_commons.types import AttachmentType, LabelType, ParameterMode, Severity
 from allure_commons.utils import host_tag, md5, now, thread_tag, uuid4
 from allure_commons.mapping import parse_tag
+import behave
 
 from acceptance.errors import CATEGORY_CLASSES, SuiteFailure
 
@@ -231,10 +232,29 @@ def _status_of(exc: BaseException | None) -> str:
     return Status.FAILED if isinstance(exc, AssertionError) else Status.BROKEN
 
 
+# Frames of these folders are left out at the top of traces: behave's step/hook calling
+# and our hook wrappers tell the reader nothing.
+_PLUMBING_DIRS = tuple(str(Path(path).resolve().parent) + os.sep for path in (__file__, behave.__file__))
+
+
+def _is_plumbing(filename: str) -> bool:
+    try:
+        return str(Path(filename).resolve()).startswith(_PLUMBING_DIRS)
+    except (OSError, ValueError):
+        return False
+
+
 def _format_trace(exc: BaseException | None, tb: Any = None) -> str | None:
+    """Formatted traceback (with chained causes); the leading frames of behave and of
+    this package (hook wrappers, step matchers) are left out."""
     if exc is None:
         return None
     tb = tb if tb is not None else exc.__traceback__
+    first = tb
+    while first is not None and _is_plumbing(first.tb_frame.f_code.co_filename):
+        first = first.tb_next
+    if first is not None:
+        tb = first
     try:
         return "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
     except Exception:  # noqa: BLE001 - a broken __str__ must not break reporting
@@ -469,14 +489,15 @@ class AllureBehaveWriter:
         self._running = False
         self._stopped = False
 
-        self._feature: Any = None
         self._current: _ScenarioRecord | None = None
         self._pending: _ScenarioRecord | None = None
         self._containers: dict[int, _ContainerRecord] = {}
         self._started_scenarios: set[int] = set()
         self._stacks: dict[int, list[_Frame]] = {}
+        # attachments/steps made outside any test, given to the next run-level result
         self._orphans: list[Attachment] = []
         self._orphan_files: list[str] = []
+        self._orphan_steps: list[TestStepResult] = []
         self.written: list[TestResult] = []  # results written so far (for inspection)
 
     # ---------------------------------------------------------------- folder handling
@@ -544,7 +565,6 @@ class AllureBehaveWriter:
     def start_feature(self, feature: Any) -> None:
         with self._lock:
             self._settle(final=True)
-            self._feature = feature
             self._container(feature, "feature")
 
     def stop_feature(self, feature: Any) -> None:
@@ -553,8 +573,6 @@ class AllureBehaveWriter:
             record = self._container(feature, "feature")
             record.stopped = True
             self._settle_container(record)
-            if self._feature is feature:
-                self._feature = None
 
     def start_rule(self, rule: Any) -> None:
         with self._lock:
@@ -684,6 +702,8 @@ class AllureBehaveWriter:
         written for the run). Errors behave itself stored on the model are found anyway;
         reporting them here as well is harmless (duplicates are merged)."""
         with self._lock:
+            if any(e.exc is exc for e in self._known_hook_errors()):
+                return
             error = _HookError(
                 hook=hook_name,
                 message=exception_message(exc),
@@ -706,6 +726,14 @@ class AllureBehaveWriter:
                     record = self._current
                 if record is not None:
                     record.hook_errors.append(error)
+
+    def _known_hook_errors(self) -> list[_HookError]:
+        known = [e for c in self._containers.values() for e in c.hook_errors]
+        for record in (self._current, self._pending):
+            if record is not None:
+                known.extend(record.hook_errors)
+                known.extend(e for errors in record.step_errors.values() for e in errors)
+        return known
 
     def _write_run_hook_error(self, error: _HookError) -> None:
         phase = "setup" if error.is_before else "teardown"
@@ -751,8 +779,10 @@ class AllureBehaveWriter:
                     result.labels.append(Label(name=label_name, value=str(item)))
             result.labels.extend(self._common_labels())
             result.attachments.extend(self._orphans)
+            result.steps.extend(self._orphan_steps)
             self._orphans = []
             self._orphan_files = []
+            self._orphan_steps = []
             result.stop = now()
             self._report(result)
             return result
@@ -837,6 +867,7 @@ class AllureBehaveWriter:
                 pass
         self._orphans = []
         self._orphan_files = []
+        self._orphan_steps = []
 
     # ---------------------------------------------------------------- allure API plugin
     def _start_allure_step(self, uuid: str, title: str, params: Mapping[str, Any] | None) -> None:
@@ -850,6 +881,8 @@ class AllureBehaveWriter:
             frame = _Frame(key=uuid, result=step_result)
             if parent is not None:
                 parent.steps.append(step_result)
+            else:  # outside any test (e.g. a preflight in before_all)
+                self._orphan_steps.append(step_result)
             self._stacks.setdefault(thread, []).append(frame)
 
     def _stop_allure_step(self, uuid: str, exc: BaseException | None, tb: Any) -> None:

@@ -377,6 +377,10 @@ def test_wait_until_default_category_is_contract():
 def test_wait_timeout_category_can_be_a_name():
     assert str(WaitTimeout("x", category="Business outcome")) == "Business outcome: x"
     assert str(WaitTimeout("x")) == "Contract: x"
+    err = WaitTimeout("no heartbeat")
+    err.category = InfrastructureFailure
+    assert err.category == "Infrastructure" and str(err) == "Infrastructure: no heartbeat"
+    assert err.detail == "no heartbeat"
 
 
 def test_deadline():

@@ -1,61 +1,19 @@
 """Fixtures for the reference platform's own tests: embedded platforms, clients, users, sockets.
 
-Everything listens on loopback. Tests wait for behaviour by waiting for frames or responses
-with a deadline, never by sleeping a fixed time.
+Helpers live in ``platform_kit.py``; everything listens on loopback.
 """
 from __future__ import annotations
 
-import base64
-import itertools
-import json
-import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import httpx
-import jwt
 import pytest
-from websockets.sync.client import ClientConnection, connect
 
+from platform_kit import Api, Session, User, base_env, open_session, sqlite_url
 from reference_platform.config import Settings
 from reference_platform.server import EmbeddedPlatform
 
-JWT_SECRET = "platform-tests-secret-0123456789-abcdefghijklmnop"  # 48 bytes
-E2E_KEY = "platform-tests-e2e-key"
-PASSWORD = "correct horse battery"
-TERMINAL = ("agent_completed", "agent_error", "agent_stopped")
-AGENT_EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_completed") + TERMINAL
-RECV_TIMEOUT = 10.0
 
-_emails = itertools.count()
-
-
-def unique_email(prefix: str = "user") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}-{next(_emails)}@example.com"
-
-
-def base_env(database_url: str, **env: str) -> dict[str, str]:
-    """Environment of a test platform: known secret, test-auth on, zero pacing unless overridden."""
-    values = {
-        "ENVIRONMENT": "development",
-        "JWT_SECRET_KEY": JWT_SECRET,
-        "E2E_OAUTH_SIMULATION_KEY": E2E_KEY,
-        "DATABASE_URL": database_url,
-        "PACING_MIN_MS": "0",
-        "PACING_MAX_MS": "0",
-    }
-    values.update(env)
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
-# ---- platforms ---------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory) -> Iterator[EmbeddedPlatform]:
     """The shared platform at zero pacing. Tests use their own users, so they cannot interfere."""
@@ -89,93 +47,6 @@ def platform_factory(tmp_path) -> Iterator[Callable[..., EmbeddedPlatform]]:
         running.stop()
 
 
-# ---- REST --------------------------------------------------------------------------------
-@dataclass
-class User:
-    id: str
-    email: str
-    access_token: str
-    refresh_token: str
-    permissions: list[str]
-    body: dict[str, Any] = field(repr=False, default_factory=dict)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.access_token}"}
-
-
-class Api:
-    """An httpx client on one platform plus quick ways to make users."""
-
-    def __init__(self, running: EmbeddedPlatform):
-        self.platform = running
-        self.http = httpx.Client(base_url=running.base_url, timeout=10)
-
-    def close(self) -> None:
-        self.http.close()
-
-    # users
-    @staticmethod
-    def _user(body: dict[str, Any]) -> User:
-        u = body["user"]
-        return User(u["id"], u["email"], body["access_token"], body["refresh_token"], list(u["permissions"]), body)
-
-    def register(self, email: str | None = None, password: str = PASSWORD, **extra: Any) -> User:
-        """A user with a password (slow: argon2); use :meth:`user` when the password does not matter."""
-        r = self.http.post("/auth/register", json={"email": email or unique_email(), "password": password, **extra})
-        assert r.status_code in (200, 201), r.text
-        return self._user(r.json())
-
-    def test_auth(self, **body: Any) -> httpx.Response:
-        return self.http.post("/auth/e2e/test-auth", headers={"X-E2E-Bypass-Key": E2E_KEY}, json=body)
-
-    def user(self, email: str | None = None, permissions: list[str] | None = None) -> User:
-        """A new user signed in through test-auth (fast)."""
-        body: dict[str, Any] = {"email": email or unique_email()}
-        if permissions is not None:
-            body["permissions"] = permissions
-        r = self.test_auth(**body)
-        assert r.status_code == 200, r.text
-        return self._user(r.json())
-
-    # resources
-    def get(self, user: User, path: str, **kw) -> httpx.Response:
-        return self.http.get(path, headers=user.headers, **kw)
-
-    def post(self, user: User, path: str, **kw) -> httpx.Response:
-        return self.http.post(path, headers=user.headers, **kw)
-
-    def put(self, user: User, path: str, **kw) -> httpx.Response:
-        return self.http.put(path, headers=user.headers, **kw)
-
-    def delete(self, user: User, path: str, **kw) -> httpx.Response:
-        return self.http.delete(path, headers=user.headers, **kw)
-
-    def thread(self, user: User, **body: Any) -> dict[str, Any]:
-        r = self.post(user, "/api/threads", json=body)
-        assert r.status_code == 201, r.text
-        return r.json()
-
-    def add_usage(self, user: User, records: list[dict[str, Any]]) -> dict[str, Any]:
-        r = self.post(user, "/api/usage", json={"records": records})
-        assert r.status_code == 201, r.text
-        return r.json()
-
-    def messages(self, user: User, thread_id: str) -> list[dict[str, Any]]:
-        r = self.get(user, f"/api/threads/{thread_id}/messages", params={"limit": 100})
-        assert r.status_code == 200, r.text
-        return r.json()["messages"]
-
-    def wait_for_messages(self, user: User, thread_id: str, count: int, timeout: float = 10) -> list[dict]:
-        """Polls the messages endpoint until the thread holds ``count`` messages (bounded wait)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            messages = self.messages(user, thread_id)
-            if len(messages) >= count or time.monotonic() > deadline:
-                return messages
-            time.sleep(0.02)
-
-
 @pytest.fixture(scope="session")
 def api(platform) -> Iterator[Api]:
     client = Api(platform)
@@ -195,135 +66,6 @@ def user(api) -> User:
     return api.user()
 
 
-# ---- tokens ------------------------------------------------------------------------------
-def claims_for(user: User, **changes: Any) -> dict[str, Any]:
-    """Claims of a well-formed access token for ``user``; ``changes`` override (None removes)."""
-    now = int(time.time())
-    claims: dict[str, Any] = {
-        "sub": user.id, "email": user.email, "permissions": list(user.permissions), "iat": now, "exp": now + 600,
-        "jti": uuid.uuid4().hex, "token_type": "access", "type": "access", "iss": "netra-auth-service",
-        "aud": "netra-platform", "env": "development",
-    }
-    for key, value in changes.items():
-        if value is None:
-            claims.pop(key, None)
-        else:
-            claims[key] = value
-    return claims
-
-
-def forge(claims: dict[str, Any], secret: str = JWT_SECRET, algorithm: str = "HS256") -> str:
-    return jwt.encode(claims, secret, algorithm=algorithm)
-
-
-def unsigned(claims: dict[str, Any]) -> str:
-    """An ``alg: none`` token (no signature)."""
-    def part(obj: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
-    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
-
-
-def decode(token: str) -> dict[str, Any]:
-    return jwt.decode(token, JWT_SECRET, algorithms=["HS256"], audience="netra-platform",
-                      issuer="netra-auth-service")
-
-
-# ---- WebSocket ---------------------------------------------------------------------------
-def ws_connect(running: EmbeddedPlatform, token: str | None = None, *, headers: dict[str, str] | None = None,
-               query: str = "", subprotocols: list[str] | None = None, path: str = "/ws") -> ClientConnection:
-    url = f"ws://{running.host}:{running.port}{path}{query}"
-    all_headers = dict(headers or {})
-    if token is not None:
-        all_headers["Authorization"] = f"Bearer {token}"
-    return connect(url, additional_headers=all_headers, subprotocols=subprotocols, open_timeout=5,
-                   close_timeout=2, max_size=None)
-
-
-def recv(ws: ClientConnection, timeout: float = RECV_TIMEOUT) -> dict[str, Any]:
-    return json.loads(ws.recv(timeout=timeout))
-
-
-def send(ws: ClientConnection, type_: str, **payload: Any) -> None:
-    ws.send(json.dumps({"type": type_, "payload": payload}))
-
-
-def recv_until(ws: ClientConnection, predicate: Callable[[dict], bool], timeout: float = RECV_TIMEOUT) -> list[dict]:
-    """Frames received up to and including the first one matching ``predicate`` (heartbeats skipped)."""
-    deadline = time.monotonic() + timeout
-    frames = []
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise TimeoutError(f"no matching frame within {timeout} s; got {[f['type'] for f in frames]}")
-        f = recv(ws, timeout=left)
-        if f["type"] == "heartbeat":
-            continue
-        frames.append(f)
-        if predicate(f):
-            return frames
-
-
-def is_run_end(f: dict, run_id: str | None = None, agent: str | None = None) -> bool:
-    """The terminal frame of a run's top agent (the one without ``parent_agent``)."""
-    if f["type"] not in TERMINAL or (run_id is not None and f.get("run_id") != run_id):
-        return False
-    return agent is None or f.get("agent_name") == agent
-
-
-class Session:
-    """One open socket whose connection_established frame has been read."""
-
-    def __init__(self, ws: ClientConnection, established: dict[str, Any]):
-        self.ws, self.established = ws, established
-
-    def send(self, type_: str, **payload: Any) -> None:
-        send(self.ws, type_, **payload)
-
-    def recv(self, timeout: float = RECV_TIMEOUT) -> dict[str, Any]:
-        while True:
-            f = recv(self.ws, timeout)
-            if f["type"] != "heartbeat":
-                return f
-
-    def until(self, predicate: Callable[[dict], bool], timeout: float = RECV_TIMEOUT) -> list[dict]:
-        return recv_until(self.ws, predicate, timeout)
-
-    def error(self, timeout: float = RECV_TIMEOUT) -> dict[str, Any]:
-        f = self.recv(timeout)
-        assert f["type"] == "error", f
-        return f["data"]
-
-    def start(self, request: str = "How can I cut my AI costs?", **payload: Any) -> dict[str, Any]:
-        """Sends start_agent and returns the run's agent_started frame."""
-        self.send("start_agent", user_request=request, **payload)
-        f = self.recv()
-        assert f["type"] == "agent_started", f
-        return f
-
-    def run(self, request: str = "How can I cut my AI costs?", timeout: float = RECV_TIMEOUT,
-            **payload: Any) -> list[dict]:
-        """Starts a run and returns all its frames up to its top agent's terminal frame."""
-        first = self.start(request, **payload)
-        agent = first["agent_name"]
-        rest = self.until(lambda f: is_run_end(f, first["run_id"], agent), timeout)
-        return [first] + [f for f in rest if f.get("run_id") == first["run_id"]]
-
-    def ping(self, nonce: str = "n") -> None:
-        self.send("ping", nonce=nonce)
-        frames = self.until(lambda f: f["type"] == "pong")
-        assert frames[-1]["data"]["nonce"] == nonce
-
-    def close(self) -> None:
-        self.ws.close()
-
-
-def open_session(running: EmbeddedPlatform, token: str, **kw: Any) -> Session:
-    ws = ws_connect(running, token, **kw)
-    established = recv(ws)
-    assert established["type"] in ("connection_established", "system_message"), established
-    return Session(ws, established)
-
-
 @pytest.fixture
 def sessions() -> Iterator[Callable[..., Session]]:
     """Opens sockets (``sessions(platform, token)``) and closes them after the test."""
@@ -339,16 +81,3 @@ def sessions() -> Iterator[Callable[..., Session]]:
         s.close()
 
 
-# ---- usage samples -----------------------------------------------------------------------
-def usage_record(days_ago: float = 1, **fields: Any) -> dict[str, Any]:
-    from datetime import datetime, timedelta, timezone
-    ts = datetime.now(timezone.utc) - timedelta(days=days_ago)
-    record = {"timestamp": ts.isoformat().replace("+00:00", "Z"), "model": "gpt-4o", "task": "classification",
-              "requests": 1000, "input_tokens": 1000, "output_tokens": 200}
-    record.update(fields)
-    return record
-
-
-def week_of_usage() -> list[dict[str, Any]]:
-    """Ten days of routable gpt-4o traffic: sufficient data with a clear routing saving."""
-    return [usage_record(days_ago=d + 0.5) for d in range(10)]

@@ -23,6 +23,8 @@ ENVIRONMENT_PY = '''
 import os
 import re
 
+import allure
+
 from acceptance.errors import InfrastructureFailure
 from acceptance.reporting import behave_hooks
 
@@ -44,6 +46,8 @@ def redact(value):
 def before_all(context):
     if os.environ.get("FAIL_BEFORE_ALL"):
         raise InfrastructureFailure("target http://127.0.0.1:9 is unreachable")
+    with allure.step("GET /health"):
+        context.allure.attach_json("health response", {"status": "ok"})
     context.allure.record_run_outcome("Preflight: target reachable", "passed")
 
 
@@ -62,8 +66,15 @@ def after_feature(context, feature):
         raise RuntimeError("after_feature exploded")
 
 
+def before_rule(context, rule):
+    if os.environ.get("FAIL_BEFORE_RULE") == rule.name:
+        raise RuntimeError("before_rule exploded")
+
+
 def before_scenario(context, scenario):
     context.allure.attach_text("before_scenario note", "set up " + scenario.name)
+    if "skip_me" in scenario.tags:
+        scenario.skip("not ready yet")
     if "boom_before" in scenario.tags:
         raise RuntimeError("before_scenario exploded")
     if "infra_before" in scenario.tags:
@@ -91,6 +102,7 @@ behave_hooks.install(
 
 STEPS_PY = '''
 import threading
+from pathlib import Path
 
 import allure
 from behave import step
@@ -164,6 +176,10 @@ def attachments(context):
     allure.dynamic.label("owner", "team-chat")
     allure.dynamic.link("https://tracker.test/CHAT-1", name="CHAT-1")
     allure.dynamic.description("described at run time")
+    allure.dynamic.parameter("user", "alice")
+    frame_log = Path(context.config.base_dir).parent / "frames.json"
+    frame_log.write_text('{"authorization": "Bearer ' + JWT + '"}', encoding="utf-8")
+    allure.attach.file(str(frame_log), name="frame log", attachment_type=allure.attachment_type.JSON)
     reader = threading.Thread(target=lambda: context.allure.attach_text("from reader thread", "frame data"))
     reader.start()
     reader.join()
@@ -245,6 +261,10 @@ Feature: Outcomes
 
   Scenario: Attachments land in the right test
     Given attachments are added
+
+  @skip_me
+  Scenario: Skipped on purpose by a hook
+    Given a passing step
 
   @excluded
   Scenario: Excluded by the tag expression
@@ -440,7 +460,9 @@ def test_error_in_before_scenario_is_broken_with_its_message(main_run):
     result = results["The before_scenario hook fails"]
     assert result["status"] == "broken"
     assert message(result) == "RuntimeError: before_scenario exploded"
-    assert result["statusDetails"]["trace"].startswith("HOOK-ERROR in before_scenario")
+    trace = result["statusDetails"]["trace"]
+    assert trace.startswith("HOOK-ERROR in before_scenario\nTraceback")
+    assert 'features/environment.py", line' in trace and "behave_hooks.py" not in trace
     assert [s["status"] for s in result["steps"]] == ["skipped"]
 
     infra = results["The platform is unhealthy before the scenario"]
@@ -479,10 +501,14 @@ def test_outline_rows_are_named_without_suffix_and_have_parameters(main_run):
     assert one["historyId"] != minus["historyId"]
 
 
-def test_excluded_scenarios_are_absent(main_run):
+def test_excluded_scenarios_are_absent_and_skipped_ones_are_skipped(main_run):
     _, _, _, results = main_run
     assert "Excluded by the tag expression" not in results
-    assert all(result["status"] != "skipped" for result in results.values())
+    skipped = results["Skipped on purpose by a hook"]
+    assert skipped["status"] == "skipped"
+    assert message(skipped) == "not ready yet"
+    assert [s["status"] for s in skipped["steps"]] == ["skipped"]
+    assert [r["name"] for r in results.values() if r["status"] == "skipped"] == [skipped["name"]]
 
 
 def test_attachments_land_in_the_right_test(main_run):
@@ -491,7 +517,11 @@ def test_attachments_land_in_the_right_test(main_run):
     assert result["status"] == "passed"
     (step,) = result["steps"]
     by_attachment = {a["name"]: a for a in step["attachments"]}
-    assert set(by_attachment) == {"writer json", "allure text", "from reader thread"}
+    assert set(by_attachment) == {"writer json", "allure text", "frame log", "from reader thread"}
+    assert by_attachment["frame log"]["type"] == "application/json"
+    assert json.loads(read_attachment(results_dir, by_attachment["frame log"])) == {
+        "authorization": "Bearer [REDACTED-JWT]"
+    }
     assert by_attachment["writer json"]["type"] == "application/json"
     assert by_attachment["writer json"]["source"].endswith(".json")
     written_json = json.loads(read_attachment(results_dir, by_attachment["writer json"]))
@@ -505,6 +535,7 @@ def test_attachments_land_in_the_right_test(main_run):
     assert labels(result, "owner") == ["team-chat"]
     assert {"type": "link", "url": "https://tracker.test/CHAT-1", "name": "CHAT-1"} in result["links"]
     assert result["description"] == "described at run time"
+    assert {"name": "user", "value": "alice"} in result["parameters"]
     # nothing attached to other tests
     others = [a for name, r in results.items() if name != result["name"] for a in all_attachments(r)]
     assert not {a["name"] for a in others} & {"writer json", "allure text", "from reader thread"}
@@ -561,6 +592,11 @@ def test_environment_executor_and_run_outcome_files(main_run):
     assert executor["buildOrder"] == 7
     preflight = results["Preflight: target reachable"]
     assert preflight["status"] == "passed"
+    assert labels(preflight, "suite") == ["Run"]
+    # a step and an attachment made in before_all, outside any test, belong to it
+    (health,) = preflight["steps"]
+    assert health["name"] == "GET /health"
+    assert [a["name"] for a in health["attachments"]] == ["health response"]
 
 
 def test_ids_are_stable_across_runs(main_run, tmp_path):
@@ -622,6 +658,18 @@ def test_error_in_before_feature_breaks_every_scenario_of_the_feature(tmp_path):
     assert results["A scenario with a table and a docstring"]["status"] == "passed"
 
 
+def test_error_in_before_rule_breaks_the_scenarios_of_the_rule(tmp_path):
+    write_project(tmp_path)
+    proc = run_behave(tmp_path, "features/second.feature", FAIL_BEFORE_RULE="A rule in the second feature")
+    assert proc.returncode == 1
+    results = by_name(load_results(tmp_path / "allure-results"))
+    assert results["First of the second feature"]["status"] == "passed"
+    in_rule = results["Second of the second feature"]
+    assert in_rule["status"] == "broken"
+    assert message(in_rule) == "RuntimeError: before_rule exploded"
+    assert labels(in_rule, "subSuite") == ["A rule in the second feature"]
+
+
 def test_error_in_after_feature_is_a_broken_result(tmp_path):
     write_project(tmp_path)
     proc = run_behave(tmp_path, "features/second.feature", FAIL_AFTER_FEATURE="Second feature")
@@ -655,3 +703,74 @@ def test_error_in_after_all_is_reported(tmp_path):
     assert results["Run teardown (after_all)"]["status"] == "broken"
     assert message(results["Run teardown (after_all)"]) == "RuntimeError: after_all exploded"
     assert results["First of the second feature"]["status"] == "passed"
+
+
+MANUAL_ENVIRONMENT_PY = '''
+import os
+
+from acceptance.reporting import AllureBehaveWriter
+
+# Hand-written wiring that never reports hook errors itself and calls the writer's
+# "stop" methods *before* its own code fails: the errors must be found on behave's model.
+
+
+def before_all(context):
+    context.writer = AllureBehaveWriter(os.environ["ALLURE_RESULTS"])
+    context.writer.start_run(context.config)
+
+
+def after_all(context):
+    context.writer.stop_run()
+
+
+def before_feature(context, feature):
+    context.writer.start_feature(feature)
+
+
+def after_feature(context, feature):
+    context.writer.stop_feature(feature)
+    if os.environ.get("FAIL_AFTER_FEATURE") == feature.name:
+        raise RuntimeError("after_feature exploded")
+
+
+def before_scenario(context, scenario):
+    context.writer.start_scenario(scenario)
+    if "boom_before" in scenario.tags:
+        raise RuntimeError("before_scenario exploded")
+
+
+def after_scenario(context, scenario):
+    context.writer.stop_scenario(scenario)
+    if "boom_after" in scenario.tags:
+        raise ValueError("after_scenario exploded")
+
+
+def before_step(context, step):
+    context.writer.start_step(step)
+
+
+def after_step(context, step):
+    context.writer.stop_step(step)
+    if "step hook breaks here" in step.name:
+        raise RuntimeError("after_step exploded")
+'''
+
+
+def test_hook_errors_are_found_on_the_behave_model_without_explicit_reports(tmp_path):
+    write_project(tmp_path)
+    (tmp_path / "features/environment.py").write_text(MANUAL_ENVIRONMENT_PY, encoding="utf-8")
+    proc = run_behave(tmp_path, "--tags=not @excluded and not @skip_me", "features/outcomes.feature",
+                      FAIL_AFTER_FEATURE="Outcomes")
+    assert proc.returncode == 1
+    results = by_name(load_results(tmp_path / "allure-results"))
+    before = results["The before_scenario hook fails"]
+    assert (before["status"], message(before)) == ("broken", "RuntimeError: before_scenario exploded")
+    after = results["The after_scenario hook fails"]
+    assert (after["status"], message(after)) == ("broken", "ValueError: after_scenario exploded")
+    step_hook = results["An after_step hook fails"]
+    assert (step_hook["status"], message(step_hook)) == ("broken", "RuntimeError: after_step exploded")
+    assert [s["status"] for s in step_hook["steps"]] == ["broken", "skipped"]
+    teardown = results["Outcomes (after_feature)"]
+    assert (teardown["status"], message(teardown)) == ("broken", "RuntimeError: after_feature exploded")
+    assert results["Everything passes"]["status"] == "passed"
+    assert results["The contract is violated"]["status"] == "failed"

@@ -1,26 +1,21 @@
-"""Sign-up, sign-in and sessions."""
-from behave import given, then, when
+"""Sign-in, sessions and the chat handshake."""
+from behave import then, when
 
+from acceptance.auth import FORGERIES
 from acceptance.chat import Credential
+from acceptance.errors import AuthenticationFailure
 
 
-@given("{actor} has signed up")
-def step_signed_up(context, actor):
-    context.world.actor(actor).register()
-
-
-@when("someone opens the chat as {actor} with a token carrying {forgery}")
+@when("someone opens the chat as {actor:Name} with a token carrying {forgery}")
 def step_open_chat_with_forgery(context, actor, forgery):
-    from acceptance.auth import FORGERIES
     person = context.world.actor(actor).ensure_account()
     token = context.world.forge().forge(FORGERIES[forgery], person.user_id, person.email)
-    session = person.new_session(Credential("bearer", token))
-    context.world.notes["handshake"] = session.attempt(context.target.preflight_timeout)
+    context.world.notes["handshake"] = person.new_session(Credential("bearer", token)).attempt(
+        context.target.preflight_timeout)
 
 
 @then("the chat connection is refused before any message is exchanged")
 def step_chat_refused(context):
-    from acceptance.errors import AuthenticationFailure
     handshake = context.world.notes["handshake"]
     if handshake.accepted:
         raise AuthenticationFailure(f"the platform accepted a connection it should have refused: {handshake.describe()}")

@@ -1,0 +1,65 @@
+"""Command line of the suite's library.
+
+  python -m acceptance doctor [--base-url URL] [--ws-url URL] [--auth-url URL]
+  python -m acceptance report            build reports/html/index.html from reports/allure-results
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import config as target_config
+
+
+def _doctor(args) -> int:
+    from .doctor import diagnose
+    userdata = {k: v for k, v in (("base_url", args.base_url), ("ws_url", args.ws_url), ("auth_url", args.auth_url),
+                                  ("jwt_secret_order", args.jwt_secret_order)) if v}
+    try:
+        cfg = target_config.load(userdata)
+    except target_config.ConfigError as exc:
+        print(f"doctor: {exc}", file=sys.stderr)
+        return 2
+    platform = None
+    if cfg.embedded:
+        from . import embedded
+        platform, cfg = embedded.start(cfg)
+        print(f"(no --base-url: checking the embedded reference platform at {cfg.base_url})")
+    try:
+        print(f"Doctor for {cfg.base_url} (WebSocket {cfg.ws_url}, auth {cfg.auth_url})")
+        diagnosis = diagnose(cfg, out=print)
+        print(diagnosis.report().splitlines()[-1])
+        return 0 if diagnosis.ok else 1
+    finally:
+        if platform is not None:
+            platform.stop()
+
+
+def _report(args) -> int:
+    from .reporting.html_report import ReportBuildError, build
+    try:
+        built = build()
+    except ReportBuildError as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 1
+    print(f"Report: {built.index} (analytics tags stripped: {built.removed_analytics_tags})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m acceptance")
+    sub = parser.add_subparsers(dest="command", required=True)
+    doctor = sub.add_parser("doctor", help="check that a target is ready for the suite, and say why not")
+    doctor.add_argument("--base-url", help="the platform's HTTP origin (default: PLATFORM_BASE_URL, else embedded)")
+    doctor.add_argument("--ws-url")
+    doctor.add_argument("--auth-url")
+    doctor.add_argument("--jwt-secret-order", choices=("current", "compat"))
+    doctor.set_defaults(run=_doctor)
+    report = sub.add_parser("report", help="build the single-file HTML report from the last run")
+    report.set_defaults(run=_report)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The shared vocabulary: people, their usage data, asking the agents, and the answer.
+
+Domain step files (sign_in_steps, realtime_steps, …) build on these; logic lives in ``acceptance``.
+"""
+from datetime import datetime, timezone
+
+from behave import given, then, when
+
+from acceptance import checks, usage_data
+from acceptance.errors import ContractViolation
+
+
+# ---- people -------------------------------------------------------------------------------
+@given("{actor:Name} has signed up")
+def step_signed_up(context, actor):
+    context.world.actor(actor).register()
+
+
+@given("{actor:Name} has signed up and opened the chat")
+def step_signed_up_and_chatting(context, actor):
+    context.world.actor(actor).register()
+    context.world.actor(actor).open_chat()
+
+
+# ---- usage data ---------------------------------------------------------------------------
+def pricing(context):
+    world = context.world
+    if "pricing" not in world.notes:
+        someone = next(iter(world.actors.values()))
+        world.notes["pricing"] = someone.api.pricing().expect_status(200, what="the pricing catalogue").body
+    return world.notes["pricing"]
+
+
+@given("{actor:Name}'s team spends {amount:Money} a month on {model} for {task}")
+def step_team_spends(context, actor, amount, model, task):
+    person = context.world.actor(actor).ensure_account()
+    records = usage_data.spend(pricing(context), datetime.now(timezone.utc), model, task, amount)
+    person.api.add_usage(records).expect_status(201, what=f"storing {actor}'s usage")
+
+
+@given("{actor:Name}'s team used these models over the last 30 days")
+def step_team_used(context, actor):
+    person = context.world.actor(actor).ensure_account()
+    rows = [dict(zip(context.table.headings, row.cells)) for row in context.table]
+    records = usage_data.from_rows(rows, datetime.now(timezone.utc))
+    response = person.api.add_usage(records).expect_status(201, what=f"storing {actor}'s usage")
+    if response.body.get("rejected"):
+        raise ContractViolation(f"the platform rejected records the contract allows: {response.evidence()}")
+
+
+@given("{actor:Name} has not shared any usage data yet")
+def step_no_usage(context, actor):
+    person = context.world.actor(actor).ensure_account()
+    summary = person.api.usage_summary().expect_status(200, what=f"{actor}'s usage summary").body
+    checks.equal(summary.get("by_model"), [], f"{actor} is a new user, so her usage summary lists no models")
+
+
+# ---- asking ---------------------------------------------------------------------------------
+@when('{actor:Name} asks "{question}"')
+def step_asks(context, actor, question):
+    context.world.actor(actor).ask(question)
+
+
+@when('{actor:Name} asks the {agent:Agent} agent "{question}"')
+def step_asks_agent(context, actor, agent, question):
+    context.world.actor(actor).ask(question, agent=agent)
+
+
+@when('{actor:Name} starts asking "{question}"')
+def step_starts_asking(context, actor, question):
+    context.world.actor(actor).start_run(question)
+
+
+# ---- the answer -----------------------------------------------------------------------------
+@then("{actor:Name} sees the agents start, think, use tools and complete, in that order")
+def step_sees_five_events(context, actor):
+    checks.streams_the_five_events(context.world.actor(actor).last_run)
+
+
+@then("{actor:Name}'s answer is complete")
+def step_answer_complete(context, actor):
+    run = context.world.actor(actor).last_run
+    run.session.wait_for_end(run, context.target.run_timeout)
+    checks.streams_the_five_events(run)
+    checks.result_of(run)
+
+
+@then("{actor:Name} is told {pronoun} can save {amount:Money} a month")
+def step_told_savings(context, actor, pronoun, amount):
+    cost = checks.cost_result(context.world.actor(actor).last_run)
+    checks.savings_are_honest(cost)
+    checks.money_equals(cost["potential_savings"]["monthly_amount"], amount, f"{actor}'s monthly saving",
+                        cost["potential_savings"])
