@@ -118,7 +118,7 @@ class ChatSession:
 
     # ---- opening ----------------------------------------------------------------------
     def _connect_args(self) -> tuple[str, dict[str, Any]]:
-        url, kwargs = self.ws_url, {"open_timeout": self.open_timeout, "close_timeout": 2,
+        url, kwargs = self.ws_url, {"open_timeout": self.open_timeout, "close_timeout": 2, "legacy": True,
                                     "max_size": 2**24, "ping_interval": None}
         form, value = self.credential.form, self.credential.value or ""
         if form == "bearer":

@@ -41,7 +41,8 @@ def start(context) -> None:
     try:
         cfg = target_config.load(context.config.userdata)
     except target_config.ConfigError as exc:
-        raise InfrastructureFailure(f"configuration: {exc}") from None
+        stop_run(context, str(InfrastructureFailure(f"configuration: {exc}")))
+        return
     context.redactor = _redactor
     context.platform = None
     if cfg.embedded:
@@ -59,10 +60,18 @@ def start(context) -> None:
     try:
         context.preflight = preflight.check(cfg, context.http)
     except InfrastructureFailure as exc:
-        say(f"\nRUN STOPPED: {exc.detail}\n")
-        finish(context)
-        raise
+        stop_run(context, str(exc))
+        return
     say(f"Preflight: {context.preflight.message}")
+
+
+def stop_run(context, message: str) -> None:
+    """Stops the whole run before any scenario: one message, a broken result in the report, exit 1."""
+    writer = getattr(context, "allure", None)
+    if writer is not None:
+        writer.record_run_outcome("Preflight: the target is reachable and healthy", "broken", message)
+    finish(context)
+    context.abort(reason=f"RUN STOPPED. {message}")
 
 
 def begin_scenario(context, scenario) -> None:
