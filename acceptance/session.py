@@ -33,7 +33,7 @@ def redact(value: Any) -> Any:
 
 
 def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(message, file=sys.__stderr__ or sys.stderr, flush=True)
 
 
 def start(context) -> None:
@@ -97,6 +97,14 @@ def finish(context) -> None:
     if platform is not None:
         platform.stop()
         context.platform = None
+
+
+def finished(context, results: Path) -> None:
+    """After the last result is written: the one-page summary, printed and saved beside the results."""
+    from .reporting import summary
+    path = summary.write(Path(results))
+    text = path.read_text(encoding="utf-8")
+    say("\n" + text.split("## Slowest journeys")[0].rstrip() + f"\n\n(summary: {path})")
 
 
 def report_environment(context) -> dict[str, str]:

@@ -27,4 +27,5 @@ def after_all(context):
 
 
 behave_hooks.install(globals(), results_dir=run_session.results_dir, redact=run_session.redact,
-                     environment=run_session.report_environment, executor=run_session.report_executor)
+                     environment=run_session.report_environment, executor=run_session.report_executor,
+                     finished=run_session.finished)

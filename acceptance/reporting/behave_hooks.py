@@ -92,6 +92,7 @@ class AllureHooks:
         executor: Mapping[str, Any] | Callable[[Any], Mapping[str, Any] | None] | None = None,
         clean: bool = True,
         context_attr: str = "allure",
+        finished: Callable[[Any, Path], None] | None = None,
     ):
         self.results_dir = results_dir
         self.redact = redact
@@ -99,6 +100,7 @@ class AllureHooks:
         self.executor = executor
         self.clean = clean
         self.context_attr = context_attr
+        self.finished = finished
         self.writer: AllureBehaveWriter | None = None
 
     # ------------------------------------------------------------------ helpers
@@ -138,6 +140,11 @@ class AllureHooks:
         except Exception:  # noqa: BLE001
             _report_problem("after_all (environment/executor)")
         self._call("after_all", writer.stop_run)
+        if self.finished is not None:
+            try:
+                self.finished(context, writer.results_dir)
+            except Exception:  # noqa: BLE001 - a summary problem must not change the run's outcome
+                _report_problem("after_all (finished)")
         if _active is self:
             _active = None
 
@@ -224,6 +231,7 @@ def install(
     executor: Mapping[str, Any] | Callable[[Any], Mapping[str, Any] | None] | None = None,
     clean: bool = True,
     context_attr: str = "allure",
+    finished: Callable[[Any, Path], None] | None = None,
 ) -> AllureHooks:
     """Wire Allure reporting into an ``environment.py``: call it at the end of the file
     with ``globals()``, after the suite's own hooks are defined."""
@@ -234,5 +242,6 @@ def install(
         executor=executor,
         clean=clean,
         context_attr=context_attr,
+        finished=finished,
     )
     return hooks.wrap(namespace)

@@ -1,0 +1,134 @@
+"""Views a product owner reads in the report: a run's timeline (SVG), the savings table the user
+saw (HTML) and the conversation (text). Pure functions of events and results."""
+from __future__ import annotations
+
+from html import escape
+from typing import Any, Sequence
+
+from ..events import Event
+
+TERMINALS = {"agent_completed": ("completed", "#2e7d32"), "agent_error": ("error", "#c62828"),
+             "agent_stopped": ("stopped", "#ef6c00")}
+ACTIONS = {"model_routing": "Route to a cheaper model", "prompt_caching": "Cache the shared prompt prefix",
+           "batching": "Batch requests that can wait"}
+LANE, LEFT, RIGHT, TOP, WIDTH = 34, 170, 24, 46, 960
+
+
+def _x(t: float, t0: float, span: float) -> float:
+    return LEFT + (WIDTH - LEFT - RIGHT) * ((t - t0) / span if span > 0 else 0.0)
+
+
+def timeline_svg(events: Sequence[Event], title: str = "", started_at: float | None = None) -> str:
+    """One lane per agent; the agent's span as a light bar, thinking as ticks, tool pairs as labelled
+    bars, the terminal event marked; time since the request on the axis (milliseconds)."""
+    agent_events = [e for e in events if e.agent_name]
+    if not agent_events:
+        return ""
+    t0 = started_at if started_at is not None else agent_events[0].received_at
+    t_end = max(e.received_at for e in agent_events)
+    span = max(t_end - t0, 0.001)
+    agents: list[str] = []
+    for e in agent_events:
+        if e.agent_name not in agents:
+            agents.append(e.agent_name)
+    height = TOP + LANE * len(agents) + 40
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+           f'viewBox="0 0 {WIDTH} {height}" font-family="Helvetica, Arial, sans-serif" font-size="12">',
+           f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
+           f'<text x="12" y="20" font-size="14" font-weight="bold">{escape(title or "Agent run")}</text>',
+           f'<text x="12" y="36" fill="#555">{len(agent_events)} events over {span * 1000:.0f} ms '
+           f'since the request</text>']
+    for lane, agent in enumerate(agents):
+        y = TOP + lane * LANE
+        mine = [e for e in agent_events if e.agent_name == agent]
+        fill = "#f5f7fa" if lane % 2 == 0 else "#ffffff"
+        out.append(f'<rect x="0" y="{y}" width="{WIDTH}" height="{LANE}" fill="{fill}"/>')
+        out.append(f'<text x="12" y="{y + 21}" class="lane">{escape(agent.replace("_", " "))}</text>')
+        start = next((e for e in mine if e.type == "agent_started"), mine[0])
+        end = next((e for e in mine if e.type in TERMINALS), mine[-1])
+        x1, x2 = _x(start.received_at, t0, span), _x(end.received_at, t0, span)
+        out.append(f'<rect x="{x1:.1f}" y="{y + 9}" width="{max(x2 - x1, 2):.1f}" height="16" rx="3" '
+                   f'fill="#bbdefb" class="agent-span"><title>{escape(agent)}: '
+                   f'{(end.received_at - start.received_at) * 1000:.0f} ms</title></rect>')
+        pending: dict[Any, Event] = {}
+        for e in mine:
+            x = _x(e.received_at, t0, span)
+            if e.type == "agent_thinking":
+                reasoning = escape(str(e.data.get("reasoning", ""))[:120])
+                out.append(f'<line x1="{x:.1f}" y1="{y + 7}" x2="{x:.1f}" y2="{y + 27}" stroke="#5c6bc0" '
+                           f'stroke-width="2"><title>thinking {e.data.get("progress_percentage", "")}%: '
+                           f'{reasoning}</title></line>')
+            elif e.type == "tool_executing":
+                pending[e.data.get("execution_id")] = e
+            elif e.type == "tool_completed":
+                begin = pending.pop(e.data.get("execution_id"), e)
+                bx = _x(begin.received_at, t0, span)
+                label = escape(e.tool_name or "tool")
+                out.append(f'<rect x="{bx:.1f}" y="{y + 12}" width="{max(x - bx, 3):.1f}" height="10" '
+                           f'fill="#ff8f00" class="tool-pair"><title>{label}: '
+                           f'{(e.received_at - begin.received_at) * 1000:.0f} ms</title></rect>')
+                out.append(f'<text x="{bx:.1f}" y="{y + 8}" font-size="9" fill="#8d5100">{label}</text>')
+            elif e.type in TERMINALS:
+                word, colour = TERMINALS[e.type]
+                out.append(f'<circle cx="{x:.1f}" cy="{y + 17}" r="6" fill="{colour}" class="terminal">'
+                           f'<title>{word}</title></circle>')
+        for begin in pending.values():  # an executing tool without completion: mark it open-ended
+            bx = _x(begin.received_at, t0, span)
+            out.append(f'<rect x="{bx:.1f}" y="{y + 12}" width="{WIDTH - RIGHT - bx:.1f}" height="10" '
+                       f'fill="none" stroke="#c62828" stroke-dasharray="3,2"><title>{escape(begin.tool_name or "")}'
+                       f': no tool_completed</title></rect>')
+    axis_y = TOP + LANE * len(agents) + 12
+    out.append(f'<line x1="{LEFT}" y1="{axis_y}" x2="{WIDTH - RIGHT}" y2="{axis_y}" stroke="#333"/>')
+    for i in range(6):
+        t = span * i / 5
+        x = _x(t0 + t, t0, span)
+        out.append(f'<line x1="{x:.1f}" y1="{axis_y}" x2="{x:.1f}" y2="{axis_y + 5}" stroke="#333"/>')
+        out.append(f'<text x="{x:.1f}" y="{axis_y + 18}" text-anchor="middle" fill="#333">{t * 1000:.0f} ms</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _usd(value: Any) -> str:
+    try:
+        return f"${float(value):,.2f}"
+    except (TypeError, ValueError):
+        return escape(str(value))
+
+
+def savings_table_html(cost: dict[str, Any], who: str = "") -> str:
+    """The savings the user was shown: one row per recommendation, then the totals."""
+    recs = cost.get("recommendations") or []
+    potential = cost.get("potential_savings") or {}
+    current = (cost.get("cost_analysis") or {}).get("current_monthly_cost_usd")
+    rows = "".join(
+        f"<tr><td>{escape(str(r.get('title', '')))}</td><td>{escape(str(r.get('model', '')))}"
+        + (f" → {escape(str(r['target_model']))}" if r.get("target_model") else "")
+        + f"</td><td>{escape(ACTIONS.get(r.get('type'), str(r.get('type'))))}</td>"
+        f"<td class='money'>{_usd(r.get('monthly_savings_usd'))}</td></tr>" for r in recs)
+    if not rows:
+        rows = "<tr><td colspan='4'><em>No recommendation: " + escape(str(cost.get("summary", ""))) + "</em></td></tr>"
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Savings</title><style>"
+            "body{font-family:Helvetica,Arial,sans-serif;margin:16px;color:#222}"
+            "table{border-collapse:collapse;min-width:640px}th,td{border:1px solid #ccc;padding:6px 10px}"
+            "th{background:#eef2f7;text-align:left}td.money{text-align:right;font-variant-numeric:tabular-nums}"
+            "tfoot td{font-weight:bold;background:#f7f9fb}</style></head><body>"
+            f"<h3>Savings {('shown to ' + escape(who)) if who else 'shown'}</h3>"
+            f"<p>Current AI spend: <strong>{_usd(current)}</strong> a month. "
+            f"Data: {escape(str(cost.get('data_sufficiency', '')))}.</p>"
+            "<table id='savings'><thead><tr><th>Recommendation</th><th>Model</th><th>Action</th>"
+            "<th>Monthly saving</th></tr></thead><tbody>" + rows + "</tbody><tfoot>"
+            f"<tr><td colspan='3'>Total a month</td><td class='money'>{_usd(potential.get('monthly_amount'))}</td></tr>"
+            f"<tr><td colspan='3'>Total a year</td><td class='money'>{_usd(potential.get('annual_amount'))}</td></tr>"
+            f"<tr><td colspan='3'>Share of current spend</td><td class='money'>"
+            f"{escape(str(potential.get('percentage', '')))} %</td></tr>"
+            "</tfoot></table></body></html>")
+
+
+def conversation_text(turns: Sequence[tuple[str, str, str]]) -> str:
+    """``(who, request, answer)`` turns as a readable transcript."""
+    lines = []
+    for who, request, answer in turns:
+        lines.append(f"{who}: {request}")
+        lines.append(f"Assistant: {answer}")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
