@@ -72,7 +72,7 @@ def build(results_dir: Path) -> str:
         elif labels.get(SAVINGS_LABEL):
             savings += sum(float(v) for v in labels[SAVINGS_LABEL])
             savings_scenarios += 1
-        if r.get("start") and r.get("stop"):
+        if r.get("start") is not None and r.get("stop") is not None:
             durations.append(((r["stop"] - r["start"]) / 1000, title, epic))
     passed = sum(v[0] for v in by_epic.values())
     failed = sum(v[1] for v in by_epic.values())

@@ -1,0 +1,80 @@
+"""Report views: timeline SVG, savings table, conversation, and the one-page summary."""
+import json
+import xml.etree.ElementTree as ET
+
+from acceptance import samples
+from acceptance.reporting import summary, visuals
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _events():
+    return samples.supervisor_run_events()
+
+
+def test_timeline_has_a_lane_per_agent_tool_bars_and_a_terminal_mark():
+    events = _events()
+    svg = visuals.timeline_svg(events, "Alice: supervisor run")
+    root = ET.fromstring(svg)  # well-formed XML
+    agents = {e.agent_name for e in events if e.agent_name}
+    lanes = [t.text for t in root.iter(f"{SVG}text") if t.text and t.text.replace(" ", "_") in agents]
+    assert len(lanes) == len(agents)
+    tool_pairs = sum(1 for e in events if e.type == "tool_completed")
+    assert len([r for r in root.iter(f"{SVG}rect") if r.get("class") == "tool-pair"]) == tool_pairs
+    terminals = sum(1 for e in events if e.type in visuals.TERMINALS)
+    assert len([c for c in root.iter(f"{SVG}circle") if c.get("class") == "terminal"]) == terminals
+    assert "ms" in svg
+
+
+def test_timeline_marks_a_tool_without_completion():
+    events = [e for e in _events() if e.type != "tool_completed"]
+    svg = visuals.timeline_svg(events)
+    assert "no tool_completed" in svg
+
+
+def test_timeline_of_nothing_is_empty():
+    assert visuals.timeline_svg([]) == ""
+
+
+def test_savings_table_lists_each_recommendation_and_the_totals():
+    cost = samples.cost_optimizer_result()
+    html = visuals.savings_table_html(cost, "Alice")
+    for rec in cost["recommendations"]:
+        assert rec["title"] in html and f"${rec['monthly_savings_usd']:,.2f}" in html
+    assert f"${cost['potential_savings']['monthly_amount']:,.2f}" in html and "Total a year" in html
+
+
+def test_savings_table_escapes_text():
+    cost = samples.cost_optimizer_result()
+    cost["recommendations"][0]["title"] = "<script>alert(1)</script>"
+    assert "<script>" not in visuals.savings_table_html(cost)
+
+
+def test_conversation_reads_as_a_dialogue():
+    text = visuals.conversation_text([("Alice", "How do I save?", "Route classification to gpt-4o-mini.")])
+    assert text == "Alice: How do I save?\nAssistant: Route classification to gpt-4o-mini.\n"
+
+
+def _result(tmp_path, name, status, epic, message=None, savings=None, start=0, stop=1000):
+    labels = [{"name": "epic", "value": epic}]
+    if savings is not None:
+        labels.append({"name": "savings_monthly_usd", "value": savings})
+    data = {"name": name, "status": status, "labels": labels, "start": start, "stop": stop}
+    if message:
+        data["statusDetails"] = {"message": message}
+    (tmp_path / f"{name.replace(' ', '_')}-result.json").write_text(json.dumps(data))
+
+
+def test_summary_groups_by_journey_and_category(tmp_path):
+    from acceptance.reporting.allure_writer import write_categories
+    write_categories(tmp_path)
+    _result(tmp_path, "saves money", "passed", "Business value", savings="423.00", stop=2500)
+    _result(tmp_path, "wrong total", "failed", "Business value", "Business outcome: total should be $423.00\nmore")
+    _result(tmp_path, "leaks", "failed", "Multi-user isolation", "Isolation breach: Bob saw Alice's run")
+    _result(tmp_path, "typo", "broken", "Persistence", "NameError: name 'x' is not defined")
+    text = summary.build(tmp_path)
+    assert "| Business value | 1 | 1 |" in text
+    assert "### Business outcome (1)" in text and "total should be $423.00" in text and "more" not in text
+    assert "### Isolation breach (1)" in text and "### Suite defect (1)" in text
+    assert "$423.00 a month of savings shown to users in 1 passing scenario(s)" in text
+    assert text.index("saves money") > text.index("## Slowest journeys")
