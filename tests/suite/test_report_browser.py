@@ -1,0 +1,75 @@
+"""The HTML report, built from a small real run, opened in headless Chromium (Debian's /usr/bin/chromium,
+installed by bin/setup): scenarios listed, the run timeline and the savings table render.
+Keeps a screenshot under reports/ for people to look at."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from acceptance.reporting import html_report
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCENARIO = "A new user signs up, asks how to spend less and gets concrete savings"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is not installed: run bin/setup (it installs Debian's chromium), "
+                    "or apt-get install chromium")
+    work = tmp_path_factory.mktemp("report")
+    results = work / "results"
+    done = subprocess.run([sys.executable, "-m", "behave", "-f", "null", "--no-summary", "-D",
+                           f"allure_results={results}", "features/business_value/cost_optimization.feature",
+                           "--name", SCENARIO], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return html_report.build(results, work / "html", work / "history.jsonl")
+
+
+def test_report_renders_scenarios_timeline_and_savings(report):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(report.index.as_uri())
+            page.get_by_text("features/business_value").first.click()
+            page.get_by_text("Cost-optimization advice in the chat").first.click()
+            page.get_by_text(SCENARIO).first.click()
+            page.get_by_text("Timeline: Alice").first.click()
+            timeline = page.locator('[data-testid="image-attachment-content"] img').first
+            timeline.wait_for(timeout=10_000)
+            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=timeline.element_handle(),
+                                   timeout=10_000)
+            assert timeline.evaluate("img => img.naturalWidth") >= 900  # the SVG decoded at its own width
+            header = page.get_by_text("Savings shown to Alice").first
+            header.scroll_into_view_if_needed()
+            header.click()
+            frame = next_frame_with(page, "#savings")
+            rows = frame.locator("#savings tbody tr")
+            assert rows.count() == 1 and "gpt-4o-mini" in rows.first.inner_text()
+            assert "$423.00" in frame.locator("#savings tfoot").inner_text()
+            shot = ROOT / "reports" / "report-screenshot.png"
+            shot.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+
+
+def next_frame_with(page, selector, timeout_s=10.0):
+    """The attachment preview iframe that contains ``selector`` (waits, bounded)."""
+    from acceptance.waiting import wait_until
+    return wait_until(lambda: next((f for f in page.frames if f != page.main_frame and f.query_selector(selector)),
+                                   None), timeout_s, f"an attachment preview showing {selector}")
+
+
+def test_report_has_no_analytics_and_no_secrets(report):
+    import re
+    html = report.index.read_text(encoding="utf-8")
+    assert "googletagmanager" not in html and "gtag(" not in html
+    assert not re.search(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", html)
