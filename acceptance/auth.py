@@ -89,6 +89,9 @@ FORGERIES = {
     "a refresh token in place of an access token": "refresh_as_access",
     "no expiry claim": "missing_exp",
     "no subject claim": "missing_sub",
+    "no token id claim": "missing_jti",
+    "no token type claim": "missing_token_type",
+    "no permissions claim": "missing_permissions",
 }
 
 

@@ -1,10 +1,45 @@
 @epic:Sign-in_and_sessions @feature:Chat_access
-Feature: Only genuine sessions can open the chat
-  The chat carries a customer's spending data, so the platform must refuse any connection
-  whose credentials it did not issue itself.
+Feature: Opening the chat
+  Customers reach the agents from browsers, scripts and integrations that present their session
+  in different ways. Every genuine way must open the chat, a one-time ticket must work only once,
+  and a bad credential must never be rescued by a good one hidden elsewhere in the request.
 
-  @critical @story:Forged_tokens @needs-jwt-secret
-  Scenario: A chat connection with a token signed by someone else is refused
+  @critical @story:One-time_tickets
+  Scenario: A chat ticket opens the chat once only
     Given Alice has signed up
-    When someone opens the chat as Alice with a token carrying a wrong signature
+    And Alice has asked for a chat ticket
+    When Alice opens the chat with that ticket
+    Then Alice's chat is open and greets her as herself
+    When someone opens the chat with the same ticket again
+    Then the chat connection is refused before any message is exchanged
+
+  @critical @story:Credential_forms
+  Scenario Outline: A valid session opens the chat when presented as <form>
+    Given Alice has signed up
+    When Alice opens the chat with <form>
+    Then Alice's chat is open and greets her as herself
+
+    Examples:
+      | form                     |
+      | the authorization header |
+      | a sub-protocol token     |
+      | a token in the address   |
+      | a one-time ticket        |
+
+  @normal @story:Credential_forms
+  Scenario: The chat confirms the sub-protocol entry that carried the session
+    Given Alice has signed up
+    When Alice opens the chat with a sub-protocol token
+    Then the platform selects the sub-protocol entry that carried Alice's token
+
+
+  @critical @story:One-time_tickets
+  Scenario: A ticket the platform never issued opens nothing
+    When someone opens the chat with a ticket that was never issued
+    Then the chat connection is refused before any message is exchanged
+
+  @critical @story:Credential_precedence
+  Scenario: A bad authorization header is refused even when a valid token is in the address
+    Given Alice has signed up
+    When someone opens the chat with a bad authorization header and Alice's valid token in the address
     Then the chat connection is refused before any message is exchanged
