@@ -15,7 +15,7 @@ Settings come from behave's ``-D name=value`` first, then from the environment, 
 | `preflight_timeout` | `PLATFORM_PREFLIGHT_TIMEOUT_S` | `5` |
 | `client_dialect` | `PLATFORM_CLIENT_DIALECT` | `payload` (client frames `{type, payload}`; `flat` for old builds) |
 | `pacing_ms` | `PLATFORM_PACING_MS` | `3-8` (embedded platform only: frame delay range) |
-| `platform_dialect` | `PLATFORM_DIALECT` | `canonical` (embedded platform only) |
+| `platform_dialect` | `PLATFORM_DIALECT` | `canonical`: the dialect the target speaks (the embedded platform is started in it; for a deployment, `netra` lets the Compat forms count, e.g. a refusal by accept + AUTH_FAILED + 1008) |
 | `platform_faults` | `PLATFORM_FAULTS` | none (embedded platform only) |
 
 Secrets are read from the environment only, never from ``-D`` and never printed:
@@ -154,6 +154,12 @@ def _pacing(raw: str) -> tuple[float, float]:
     return lo, hi
 
 
+def _dialect(value: str) -> str:
+    if value not in ("canonical", "netra"):
+        raise ConfigError(f"platform_dialect must be 'canonical' or 'netra', not {value!r}")
+    return value
+
+
 def load(userdata: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None) -> TargetConfig:
     userdata = dict(userdata or {})
     env = dict(os.environ if env is None else env)
@@ -197,6 +203,6 @@ def load(userdata: Mapping[str, str] | None = None, env: Mapping[str, str] | Non
                                  _pick(userdata, env, "preflight_timeout", "PLATFORM_PREFLIGHT_TIMEOUT_S", 5)),
         client_dialect=client_dialect,
         pacing_ms=_pacing(_pick(userdata, env, "pacing_ms", "PLATFORM_PACING_MS", "3-8")),
-        platform_dialect=_pick(userdata, env, "platform_dialect", "PLATFORM_DIALECT", "canonical"),
+        platform_dialect=_dialect(_pick(userdata, env, "platform_dialect", "PLATFORM_DIALECT", "canonical")),
         platform_faults=_pick(userdata, env, "platform_faults", "PLATFORM_FAULTS", ""),
     )

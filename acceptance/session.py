@@ -115,8 +115,7 @@ def report_environment(context) -> dict[str, str]:
         embedded_target = getattr(context, "embedded_target", False)
         env.update({"target": cfg.base_url or "embedded", "target.kind": "embedded" if embedded_target else "remote",
                     "client.dialect": cfg.client_dialect})
-        if embedded_target:
-            env["platform.dialect"] = cfg.platform_dialect
+        env["platform.dialect"] = cfg.platform_dialect
     if pre is not None:
         env.update({"platform.version": pre.version or "unknown", "platform.environment": pre.environment or ""})
     commit = os.environ.get("GIT_COMMIT") or _git_commit()
