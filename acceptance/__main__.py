@@ -2,6 +2,8 @@
 
   python -m acceptance doctor [--base-url URL] [--ws-url URL] [--auth-url URL]
   python -m acceptance report            build reports/html/index.html from reports/allure-results
+  python -m acceptance mutants [--faults a,b | --ci-subset] [--jobs 2]
+                                         prove the suite kills each fault of the reference platform
 """
 from __future__ import annotations
 
@@ -47,6 +49,10 @@ def _report(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["mutants"]:
+        from .mutants import main as mutants_main
+        return mutants_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m acceptance")
     sub = parser.add_subparsers(dest="command", required=True)
     doctor = sub.add_parser("doctor", help="check that a target is ready for the suite, and say why not")
@@ -57,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     doctor.set_defaults(run=_doctor)
     report = sub.add_parser("report", help="build the single-file HTML report from the last run")
     report.set_defaults(run=_report)
+    sub.add_parser("mutants", help="prove the suite kills each fault of the reference platform (see --help)")
     args = parser.parse_args(argv)
     return args.run(args)
 

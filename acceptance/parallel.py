@@ -1,0 +1,549 @@
+"""Runs the acceptance suite across N worker processes and merges their Allure results into one.
+
+    bin/suite-parallel -j 2 [behave args]        (or: python -m acceptance.parallel -j 2 [behave args])
+
+1. **Discover** the scenarios behave would run with the given arguments (paths, ``file:line``,
+   ``--tags``, ``-n``, ``-i``/``-e``, ``default_tags`` of behave.ini), in process, with behave's own
+   parser and selection (``Scenario.should_run``). Each scenario is one item with its location
+   (``file:line``; outline rows and scenarios inside ``Rule:`` have their own line) and its report
+   identity (the Allure ``fullName`` and row parameters, as the writer computes them).
+2. **Split** the items over the workers, longest expected first onto the least loaded worker. The
+   expected duration of a scenario is its duration in the previous results (the merged results
+   folder before it is cleaned, or ``--durations DIR``); scenarios never seen count as the median
+   known duration, and with no history at all every scenario counts the same.
+3. **Run** each worker as its own ``python -m behave`` process: the caller's behave options, its
+   own results folder (``-D allure_results=``) and its share of the locations. Each worker starts
+   its own embedded platform (the default target), so ``@embedded-only`` scenarios that restart
+   the platform only ever restart their own worker's; with ``-D base_url=`` every worker targets
+   that deployment. Worker output goes to ``<results>/../parallel/worker-K.log``.
+4. **Merge** into ONE results folder (cleaned first): every result, attachment and container file
+   of every worker; ``categories.json``, ``environment.properties`` (with ``parallel.workers``) and
+   ``executor.json`` written once; a scheduled scenario a crashed worker never reported is added
+   as a broken result naming the worker, so nothing silently disappears from the report. Then
+   ``summary.md`` is regenerated and the HTML report built (as ``bin/suite`` does, when the Allure
+   CLI is installed).
+
+Exit code: 0 when every worker exited 0, else 1 (2 for a usage error). The last line printed is
+``N passed, N failed`` (scenarios).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RESULTS = Path("reports") / "allure-results"
+ONCE_FILES = ("categories.json", "environment.properties", "executor.json")
+#: behave options after which plain behave is run once instead (nothing to parallelise).
+PASS_THROUGH = ("-d", "--dry-run", "-h", "--help", "--version", "--steps-catalog", "--lang-list", "--lang-help",
+                "--tags-help")
+
+
+class UsageError(ValueError):
+    """The command line cannot be run; the message says why."""
+
+
+# --------------------------------------------------------------------------- command line
+@dataclass
+class Plan:
+    jobs: int
+    behave_args: list[str]            # as given, minus paths and allure_results
+    paths: list[str]
+    results: Path
+    durations_from: Path | None
+    report: bool
+
+
+def _behave_parser():
+    from behave.configuration import setup_parser
+    return setup_parser()
+
+
+def split_behave_args(args: Sequence[str]) -> tuple[list[str], list[str], str | None]:
+    """(options, paths, allure_results) of a behave command line.
+
+    Options keep their order and values; ``-D allure_results=...`` is taken out (the workers get
+    their own), positional arguments are the paths."""
+    parser = _behave_parser()
+    options: list[str] = []
+    paths: list[str] = []
+    results: str | None = None
+    i = 0
+    args = list(args)
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            paths.extend(args[i + 1:])
+            break
+        if not token.startswith("-") or token == "-":
+            paths.append(token)
+            i += 1
+            continue
+        name, eq, inline = token.partition("=") if token.startswith("--") else (token[:2], "", token[2:])
+        value: str | None = inline if (eq or inline) else None
+        needs_value = _option_takes_value(parser, name)
+        group = [token]
+        if needs_value and value is None:
+            if i + 1 >= len(args):
+                raise UsageError(f"behave option {name} needs a value")
+            value = args[i + 1]
+            group.append(value)
+        elif not needs_value and not token.startswith("--") and inline:
+            raise UsageError(f"combined short options like {token!r} are not supported; write them apart")
+        i += len(group)
+        if name in ("-D", "--define") and value is not None and value.split("=", 1)[0].strip() == "allure_results":
+            results = value.split("=", 1)[1] if "=" in value else ""
+            continue
+        options.extend(group)
+    return options, paths, results
+
+
+def _option_takes_value(parser, option: str) -> bool:
+    action = parser._option_string_actions.get(option)  # noqa: SLF001 - argparse has no public lookup
+    if action is None:
+        raise UsageError(f"unknown behave option {option!r} (see `behave --help`)")
+    return action.nargs != 0 and action.nargs != "?"
+
+
+def parse_command_line(argv: Sequence[str]) -> Plan:
+    own = argparse.ArgumentParser(
+        prog="bin/suite-parallel", add_help=False, allow_abbrev=False,
+        description="Run the acceptance suite in N worker processes; any other argument goes to behave.")
+    own.add_argument("-j", "--jobs", type=int, default=2, help="worker processes (default 2)")
+    own.add_argument("--durations", type=Path, default=None,
+                     help="an Allure results folder whose durations balance the split (default: the previous "
+                          "merged results)")
+    own.add_argument("--no-report", action="store_true", help="do not build the HTML report")
+    own.add_argument("--parallel-help", action="store_true", help="this help (--help is behave's)")
+    known, rest = own.parse_known_args(list(argv))
+    if known.parallel_help:
+        own.print_help()
+        raise SystemExit(0)
+    if known.jobs < 1:
+        raise UsageError("-j needs at least 1 worker")
+    options, paths, results = split_behave_args(rest)
+    results_dir = Path(results) if results else DEFAULT_RESULTS
+    return Plan(known.jobs, options, paths, results_dir, known.durations, not known.no_report)
+
+
+# --------------------------------------------------------------------------- discovery
+@dataclass(frozen=True)
+class Item:
+    """One scenario (or outline row) to run."""
+
+    location: str                      # file:line behave selects it by
+    full_name: str                     # the Allure fullName the writer gives it
+    parameters: tuple[tuple[str, str], ...]
+    order: int                         # position in the serial run
+
+    @property
+    def key(self) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return self.full_name, self.parameters
+
+
+def discover(behave_options: Sequence[str], paths: Sequence[str]) -> list[Item]:
+    """The scenarios plain ``behave <options> <paths>`` would run, in its order."""
+    from behave.configuration import Configuration
+    from behave.runner_util import collect_feature_locations, parse_features
+
+    from acceptance.reporting.allure_writer import AllureBehaveWriter
+
+    config = Configuration(command_args=list(behave_options) + list(paths), load_config=True)
+    wanted = config.paths or ["features"]
+    locations = [loc for loc in collect_feature_locations(wanted) if not config.exclude(loc.filename)]
+    items: list[Item] = []
+    for feature in parse_features(locations, language=config.lang):
+        for scenario in feature.walk_scenarios():
+            if not scenario.should_run(config):
+                continue
+            items.append(Item(f"{scenario.filename}:{scenario.line}", AllureBehaveWriter.full_name(scenario),
+                              tuple(AllureBehaveWriter._row_items(scenario)), len(items)))  # noqa: SLF001
+    return items
+
+
+def result_key(result: dict[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    params = tuple((str(p.get("name")), str(p.get("value"))) for p in result.get("parameters") or []
+                   if not p.get("excluded"))
+    return str(result.get("fullName", "")), params
+
+
+def load_durations(results_dir: Path | None) -> dict[tuple, float]:
+    """Seconds per scenario key from an Allure results folder (empty when there is none)."""
+    out: dict[tuple, float] = {}
+    if results_dir is None or not results_dir.is_dir():
+        return out
+    for path in results_dir.glob("*-result.json"):
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+            seconds = (result["stop"] - result["start"]) / 1000
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if seconds >= 0:
+            out[result_key(result)] = seconds
+    return out
+
+
+def split(items: Sequence[Item], jobs: int, durations: dict[tuple, float]) -> list[list[Item]]:
+    """Longest expected first, each onto the least loaded worker; each share in serial order."""
+    known = [durations[i.key] for i in items if i.key in durations]
+    default = statistics.median(known) if known else 1.0
+    weight = {i.key: durations.get(i.key, default) for i in items}
+    shares: list[list[Item]] = [[] for _ in range(max(1, min(jobs, len(items))))]
+    loads = [0.0] * len(shares)
+    for item in sorted(items, key=lambda i: (-weight[i.key], i.order)):
+        k = min(range(len(shares)), key=lambda j: (loads[j], j))
+        shares[k].append(item)
+        loads[k] += weight[item.key]
+    return [sorted(share, key=lambda i: i.order) for share in shares]
+
+
+# --------------------------------------------------------------------------- running
+@dataclass
+class Worker:
+    index: int
+    items: list[Item]
+    results: Path
+    log: Path
+    process: subprocess.Popen | None = None
+    started: float = 0.0
+    ended: float | None = None
+    returncode: int | None = None
+    log_file: Any = field(default=None, repr=False)
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended or time.monotonic()) - self.started
+
+
+def _worker_command(plan: Plan, worker: Worker) -> list[str]:
+    return [sys.executable, "-m", "behave", *plan.behave_args, "-D", f"allure_results={worker.results}",
+            *[item.location for item in worker.items]]
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run_workers(plan: Plan, shares: list[list[Item]], work_dir: Path) -> list[Worker]:
+    if work_dir.exists():
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True)
+    workers = [Worker(k + 1, share, (work_dir / f"worker-{k + 1}" / "allure-results").absolute(),
+                      work_dir / f"worker-{k + 1}.log") for k, share in enumerate(shares)]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    try:
+        for worker in workers:
+            worker.results.parent.mkdir(parents=True, exist_ok=True)
+            worker.log_file = open(worker.log, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+            worker.started = time.monotonic()
+            worker.process = subprocess.Popen(_worker_command(plan, worker), cwd=ROOT, env=env,
+                                              stdout=worker.log_file, stderr=subprocess.STDOUT,
+                                              stdin=subprocess.DEVNULL)
+        running = list(workers)
+        while running:
+            for worker in list(running):
+                code = worker.process.poll()
+                if code is None:
+                    continue
+                worker.ended, worker.returncode = time.monotonic(), code
+                running.remove(worker)
+                _say(f"worker {worker.index}: {len(worker.items)} scenario(s) in {worker.seconds:.1f} s, exit code "
+                     f"{code} (log {worker.log})")
+                if code != 0:
+                    _say(_tail(worker.log, 25))
+            if running:
+                time.sleep(0.1)
+    finally:
+        for worker in workers:
+            if worker.process is not None and worker.process.poll() is None:
+                worker.process.terminate()
+                try:
+                    worker.process.wait(10)
+                except subprocess.TimeoutExpired:
+                    worker.process.kill()
+                    worker.process.wait()
+            if worker.log_file is not None:
+                worker.log_file.close()
+    return workers
+
+
+def _tail(path: Path, lines: int) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    return "\n".join("    | " + line for line in text[-lines:])
+
+
+# --------------------------------------------------------------------------- merging
+def clean_results_dir(results: Path) -> None:
+    resolved = results.resolve()
+    cwd = Path.cwd().resolve()
+    if resolved in {Path(resolved.anchor), Path.home().resolve(), cwd, *cwd.parents, ROOT}:
+        raise UsageError(f"refusing to clean {resolved}: not a dedicated results folder")
+    if resolved.exists():
+        shutil.rmtree(resolved)
+    resolved.mkdir(parents=True)
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    """A Java properties file as written by ``write_environment`` (escapes undone)."""
+    out: dict[str, str] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.lstrip().startswith(("#", "!")):
+            continue
+        key, value, i, escaped, in_key = [], [], 0, False, True
+        while i < len(line):
+            ch = line[i]
+            target = key if in_key else value
+            if escaped:
+                if ch == "u" and i + 4 < len(line):
+                    target.append(chr(int(line[i + 1:i + 5], 16)))
+                    i += 4
+                else:
+                    target.append({"n": "\n", "r": "\r", "t": "\t"}.get(ch, ch))
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif in_key and ch in "=:":
+                in_key = False
+            else:
+                target.append(ch)
+            i += 1
+        out["".join(key).strip()] = "".join(value)
+    return out
+
+
+def _attachment_sources(node: dict[str, Any]) -> Iterable[str]:
+    for attachment in node.get("attachments") or []:
+        if attachment.get("source"):
+            yield attachment["source"]
+    for step in node.get("steps") or []:
+        yield from _attachment_sources(step)
+
+
+@dataclass
+class Merged:
+    results: list[dict[str, Any]]
+    added_missing: int
+
+
+def merge(workers: Sequence[Worker], target: Path, *, embedded: bool) -> Merged:
+    """Every worker's results into ``target`` (cleaned first); the once-per-run files written once."""
+    from acceptance.reporting.allure_writer import write_categories, write_environment, write_executor
+
+    clean_results_dir(target)
+    merged: list[dict[str, Any]] = []
+    run_level_seen: set[tuple[str, str]] = set()
+    missing_added = 0
+    environment: dict[str, str] = {}
+    executor: dict[str, Any] = {}
+    for worker in workers:
+        folder = worker.results
+        files = sorted(folder.iterdir()) if folder.is_dir() else []
+        dropped: set[str] = set()
+        reported: set[tuple] = set()
+        worker_stopped_run = False
+        for path in files:
+            if not path.name.endswith("-result.json"):
+                continue
+            result = json.loads(path.read_text(encoding="utf-8"))
+            name = str(result.get("fullName", ""))
+            if name.startswith("run::"):
+                worker_stopped_run = True
+                identity = (name, str((result.get("statusDetails") or {}).get("message", "")))
+                if identity in run_level_seen:   # the same preflight stop, once per worker: report it once
+                    dropped.add(path.name)
+                    dropped.update(_attachment_sources(result))
+                    continue
+                run_level_seen.add(identity)
+            reported.add(result_key(result))
+            merged.append(result)
+        for path in files:
+            if path.name in ONCE_FILES:
+                continue
+            if path.name in dropped:
+                continue
+            destination = target / path.name
+            if destination.exists():
+                raise RuntimeError(f"two workers wrote {path.name}; results would be lost")
+            if path.is_dir():
+                shutil.copytree(path, destination)
+            else:
+                shutil.copy2(path, destination)
+        if not environment:
+            environment = read_properties(folder / "environment.properties")
+        if not executor and (folder / "executor.json").exists():
+            executor = json.loads((folder / "executor.json").read_text(encoding="utf-8"))
+        if worker_stopped_run:
+            continue
+        for item in worker.items:
+            if item.key not in reported:
+                result = _missing_result(item, worker)
+                (target / f"{result['uuid']}-result.json").write_text(json.dumps(result, indent=1), encoding="utf-8")
+                merged.append(result)
+                missing_added += 1
+    write_categories(target)
+    environment["parallel.workers"] = str(len(workers))
+    if embedded and "target" in environment:
+        environment["target"] = "embedded (one reference platform per worker)"
+    write_environment(target, environment)
+    write_executor(target, name=executor.get("name", "local"),
+                   build_name=f"{executor.get('buildName', 'suite')} ({len(workers)} workers)",
+                   build_order=executor.get("buildOrder", int(time.time())))
+    return Merged(merged, missing_added)
+
+
+def _missing_result(item: Item, worker: Worker) -> dict[str, Any]:
+    now = int(time.time() * 1000)
+    feature = item.full_name.split(" :: ", 1)[0]
+    folder = str(Path(feature).parent)
+    title = item.full_name.rsplit(" :: ", 1)[-1]
+    labels = [{"name": "suite", "value": Path(feature).name}, {"name": "framework", "value": "behave"}]
+    if folder not in ("", "."):
+        labels.append({"name": "parentSuite", "value": folder})
+    return {
+        "uuid": str(uuid.uuid4()), "name": title, "fullName": item.full_name, "status": "broken",
+        "historyId": uuid.uuid5(uuid.NAMESPACE_URL, repr(item.key)).hex,
+        "statusDetails": {"message": f"Parallel worker {worker.index} exited with code {worker.returncode} before "
+                                     f"this scenario ({item.location}) reported a result; see {worker.log}"},
+        "parameters": [{"name": k, "value": v} for k, v in item.parameters],
+        "labels": labels, "steps": [], "attachments": [], "start": now, "stop": now,
+    }
+
+
+def counts(results: Iterable[dict[str, Any]]) -> tuple[int, int, int]:
+    passed = failed = skipped = 0
+    for result in results:
+        status = result.get("status")
+        if status == "passed":
+            passed += 1
+        elif status == "skipped":
+            skipped += 1
+        else:
+            failed += 1
+    return passed, failed, skipped
+
+
+# --------------------------------------------------------------------------- comparing reports
+_RUN_ID_IN_NAME = re.compile(r"…[0-9a-f]{8}\b")
+
+
+def _attachment_names(node: dict[str, Any]) -> list[str]:
+    names = [_RUN_ID_IN_NAME.sub("…<run>", a.get("name", "")) for a in node.get("attachments") or []]
+    for step in node.get("steps") or []:
+        names += _attachment_names(step)
+    return names
+
+
+def _step_digest(node: dict[str, Any]) -> list:
+    return [(s.get("name"), s.get("status"), _step_digest(s)) for s in node.get("steps") or []]
+
+
+def report_digest(results_dir: Path) -> dict[tuple, dict[str, Any]]:
+    """What a reader of the report sees per scenario, keyed by (fullName, parameters), minus what
+    differs between any two runs: host and thread labels, attachment bytes, and the run id that
+    attachment names end with ("Timeline: Alice, supervisor run …1a2b3c4d")."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for path in results_dir.glob("*-result.json"):
+        result = json.loads(path.read_text(encoding="utf-8"))
+        key = (result.get("fullName"), tuple(sorted((p["name"], p["value"]) for p in result.get("parameters") or [])))
+        if key in out:
+            raise ValueError(f"two results for {key} in {results_dir}")
+        labels = sorted((label["name"], label["value"]) for label in result.get("labels", [])
+                        if label["name"] not in ("host", "thread"))
+        out[key] = {"status": result.get("status"), "labels": labels, "steps": _step_digest(result),
+                    "attachments": sorted(Counter(_attachment_names(result)).items())}
+    return out
+
+
+def digest_differences(expected: dict, actual: dict, limit: int = 10) -> list[str]:
+    """Readable differences between two :func:`report_digest` results (empty: identical)."""
+    out = [f"only in the first: {k}" for k in expected.keys() - actual.keys()]
+    out += [f"only in the second: {k}" for k in actual.keys() - expected.keys()]
+    for key in expected.keys() & actual.keys():
+        for part in ("status", "labels", "steps", "attachments"):
+            if expected[key][part] != actual[key][part]:
+                out.append(f"{key}: {part} differ: {expected[key][part]!r} != {actual[key][part]!r}")
+    return out[:limit]
+
+
+# --------------------------------------------------------------------------- main
+def _is_embedded(behave_options: Sequence[str]) -> bool:
+    from behave.configuration import Configuration
+    userdata = Configuration(command_args=list(behave_options) + ["features"], load_config=True).userdata
+    return not (userdata.get("base_url") or os.environ.get("PLATFORM_BASE_URL"))
+
+
+def build_html_report(results: Path) -> None:
+    from acceptance.reporting import html_report
+    try:
+        html_report.allure_cli(ROOT)
+    except html_report.ReportBuildError:
+        _say("(the Allure CLI is not installed: run bin/setup; the HTML report was not built)")
+        return
+    try:
+        built = html_report.build(results=results.absolute(), output=(results.parent / "html").absolute(),
+                                  history=(results.parent / "history.jsonl").absolute(), root=ROOT)
+    except html_report.ReportBuildError as exc:
+        _say(f"report: {exc}")
+        return
+    _say(f"Report: {built.index}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.chdir(ROOT)  # as bin/suite: feature paths and report names are relative to the project
+    try:
+        plan = parse_command_line(argv)
+        if any(a.split("=", 1)[0] in PASS_THROUGH for a in plan.behave_args):  # nothing to run in parallel
+            return subprocess.call([sys.executable, "-m", "behave", *plan.behave_args, *plan.paths])
+        items = discover(plan.behave_args, plan.paths)
+    except UsageError as exc:
+        print(f"suite-parallel: {exc}", file=sys.stderr)
+        return 2
+    if not items:
+        print("suite-parallel: no scenario is selected by these arguments", file=sys.stderr)
+        print("0 passed, 0 failed")
+        return 1
+    started = time.monotonic()
+    results = plan.results
+    durations = load_durations(plan.durations_from or results)
+    shares = split(items, plan.jobs, durations)
+    basis = "previous durations" if durations else "scenario counts"
+    _say(f"suite-parallel: {len(items)} scenario(s) over {len(shares)} worker(s), balanced by {basis}: "
+         + ", ".join(str(len(s)) for s in shares))
+    workers = run_workers(plan, shares, results.parent / "parallel")
+    merged = merge(workers, results, embedded=_is_embedded(plan.behave_args))
+    from acceptance.reporting import summary
+    summary_path = summary.write(results)
+    text = summary_path.read_text(encoding="utf-8")
+    _say("\n" + text.split("## Slowest journeys")[0].rstrip() + f"\n\n(summary: {summary_path})")
+    if merged.added_missing:
+        _say(f"{merged.added_missing} scenario(s) never reported by a crashed worker were added as broken")
+    if plan.report:
+        build_html_report(results)
+    passed, failed, skipped = counts(merged.results)
+    worst = max((w.returncode or 0) for w in workers)
+    _say(f"Suite finished in {time.monotonic() - started:.1f} s with {len(workers)} workers "
+         f"(exit codes {', '.join(str(w.returncode) for w in workers)}).")
+    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""), flush=True)
+    return 0 if worst == 0 and failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
