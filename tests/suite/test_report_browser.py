@@ -50,7 +50,8 @@ def test_report_renders_scenarios_timeline_and_savings(report):
             header = page.get_by_text("Savings shown to Alice").first
             header.scroll_into_view_if_needed()
             header.click()
-            frame = next_frame_with(page, "#savings")
+            frame = page.frame_locator("iframe").first  # the HTML attachment's preview
+            frame.locator("#savings").wait_for(timeout=10_000)
             rows = frame.locator("#savings tbody tr")
             assert rows.count() == 1 and "gpt-4o-mini" in rows.first.inner_text()
             assert "$423.00" in frame.locator("#savings tfoot").inner_text()
@@ -59,13 +60,6 @@ def test_report_renders_scenarios_timeline_and_savings(report):
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
-
-
-def next_frame_with(page, selector, timeout_s=10.0):
-    """The attachment preview iframe that contains ``selector`` (waits, bounded)."""
-    from acceptance.waiting import wait_until
-    return wait_until(lambda: next((f for f in page.frames if f != page.main_frame and f.query_selector(selector)),
-                                   None), timeout_s, f"an attachment preview showing {selector}")
 
 
 def test_report_has_no_analytics_and_no_secrets(report):
