@@ -103,6 +103,8 @@ def finished(context, results: Path) -> None:
     """After the last result is written: the one-page summary, printed and saved beside the results."""
     from .reporting import summary
     path = summary.write(Path(results))
+    if getattr(context, "aborted", False):
+        return  # the run stopped before any scenario; its one message was already said
     text = path.read_text(encoding="utf-8")
     say("\n" + text.split("## Slowest journeys")[0].rstrip() + f"\n\n(summary: {path})")
 

@@ -62,11 +62,13 @@ class RunContext:
     def __init__(self, manager: "RunManager", run: Run):
         self.manager, self.run, self.state = manager, run, manager.state
         self.settings = manager.state.settings
+        self.usage: tuple[tuple[list, Any], dict[str, Any]] | None = None  # see _usage
 
     async def _pace(self) -> None:
         low, high = self.settings.pacing_min_ms, self.settings.pacing_max_ms
-        if high > 0:
-            await asyncio.sleep(random.uniform(low, high) / 1000)
+        # At zero pacing still yield once per frame, so that many runs progress (and reach their
+        # sockets) side by side instead of one run's frames holding up every other run's.
+        await asyncio.sleep(random.uniform(low, high) / 1000 if high > 0 else 0)
 
     async def emit(self, type_: str, agent: str, data: dict[str, Any], tool_name: str | None = None) -> None:
         await self._pace()
@@ -115,17 +117,18 @@ PERFORMANCE_WORDS = re.compile(r"latenc|slow|performance|speed|p95|response time
 
 
 async def _usage(ctx: RunContext, agent: str):
-    now = utcnow()
-
+    """The run's usage window: queried once per run, so that every agent of a run sees the same data."""
     async def query():
-        records = await ctx.state.store.usage(ctx.run.user_id, since=now - timedelta(days=31))
-        window = pricing.in_window(records, now)
-        days = len({r.timestamp.date() for r in window})
-        return window, {"records": len(window), "days_with_usage": days,
-                        "models": sorted({r.model for r in window})}
+        if ctx.usage is None:
+            now = utcnow()
+            records = await ctx.state.store.usage(ctx.run.user_id, since=now - timedelta(days=31))
+            window = pricing.in_window(records, now)
+            days = len({r.timestamp.date() for r in window})
+            ctx.usage = (window, now), {"records": len(window), "days_with_usage": days,
+                                        "models": sorted({r.model for r in window})}
+        return ctx.usage
 
-    records = await ctx.tool(agent, "usage_query", {"period_days": 30}, query)
-    return records, now
+    return await ctx.tool(agent, "usage_query", {"period_days": 30}, query)
 
 
 class Span:
@@ -187,7 +190,7 @@ async def cost_optimizer(ctx: RunContext, request: str, parent: str | None, span
                     span.at(0.6), 2)
 
     async def calculate():
-        result = pricing.optimize(records, now)
+        result = pricing.optimize(records, now, ctx.settings.faults)
         return result, {"recommendations": len(result["recommendations"]),
                         "monthly_savings_usd": result["potential_savings"]["monthly_amount"]}
 
@@ -253,14 +256,22 @@ class RunManager:
         self.state = state
         self.runs: dict[str, Run] = {}
         self.started_at: dict[str, deque[float]] = {}
-        self.starting: dict[str, int] = {}  # user id -> starts admitted but not yet registered as runs
+        # user id -> runs admitted and not finished, counted from admission (before the awaits that
+        # store the request), so that concurrent starts from several sockets cannot exceed RUN_LIMIT
+        self.active: dict[str, int] = {}
+        self._pruned_at = time.monotonic()
 
-    def _active(self, user_id: str) -> int:
-        running = sum(1 for r in self.runs.values() if r.user_id == user_id and r.active)
-        return running + self.starting.get(user_id, 0)
+    def _release(self, user_id: str) -> None:
+        self.active[user_id] -= 1
+        if not self.active[user_id]:
+            del self.active[user_id]
 
     def _prune(self) -> None:
-        cutoff = time.monotonic() - KEEP_FINISHED_S
+        now = time.monotonic()
+        if now - self._pruned_at < 60:
+            return
+        self._pruned_at = now
+        cutoff = now - KEEP_FINISHED_S
         for run_id in [k for k, r in self.runs.items() if r.finished_at is not None and r.finished_at < cutoff]:
             del self.runs[run_id]
 
@@ -295,26 +306,26 @@ class RunManager:
             retry = round(window[0] + settings.run_rate_window_s - now, 3)
             return error("RATE_LIMITED", f"more than {settings.run_rate_limit} runs in "
                                          f"{settings.run_rate_window_s:g} s", retry_after_s=max(0.001, retry))
-        if self._active(user.id) >= settings.run_concurrency_limit:
+        if self.active.get(user.id, 0) >= settings.run_concurrency_limit:
             return error("RUN_LIMIT", f"at most {settings.run_concurrency_limit} runs at once",
                          limit=settings.run_concurrency_limit)
         window.append(now)
         self._prune()
-        # Admitted: hold the slot across the awaits below, so concurrent starts from other sockets
-        # of this user see it and RUN_LIMIT holds.
-        self.starting[user.id] = self.starting.get(user.id, 0) + 1
+        self.active[user.id] = self.active.get(user.id, 0) + 1  # admitted: the slot is held from here
+        run_id = f"run_{random.getrandbits(96):024x}"
+        stored = None
         try:
-            if thread_id is None:
-                thread_id = (await self.state.store.create_thread(user.id, request[:60], {}))["id"]
-            run_id = f"run_{random.getrandbits(96):024x}"
-            await self.state.store.add_message(user.id, thread_id, "user", request, run_id=run_id,
-                                               metadata={"agent": agent})
-            run = Run(run_id, user.id, thread_id, agent, request, self.state.hub.of(user.id))
-            self.runs[run_id] = run
+            stored = await self.state.store.begin_run(user.id, thread_id, request[:60], request, run_id,
+                                                      {"agent": agent})
         finally:
-            self.starting[user.id] -= 1
-            if not self.starting[user.id]:
-                del self.starting[user.id]
+            if stored is None:  # refused after all: neither the slot nor the rate counts it
+                self._release(user.id)
+                if now in window:
+                    window.remove(now)
+        if stored is None:  # the thread was deleted meanwhile
+            return error("THREAD_NOT_FOUND", "thread not found", thread_id=thread_id)
+        run = Run(run_id, user.id, stored[0], agent, request, self.state.hub.of(user.id))
+        self.runs[run_id] = run
         run.task = asyncio.create_task(self._execute(run), name=run_id)
         return None
 
@@ -337,6 +348,7 @@ class RunManager:
                                                       "recoverable": False})
         finally:
             run.finished_at = time.monotonic()
+            self._release(run.user_id)
 
     def stop(self, user_id: str, run_id: str) -> bool:
         run = self.runs.get(run_id)

@@ -6,7 +6,7 @@ import hmac
 import math
 import re
 import time
-from collections import defaultdict, deque
+from collections import deque
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -28,12 +28,14 @@ class LoginLimiter:
 
     def __init__(self, limit: int, window: float, clock=time.monotonic):
         self.limit, self.window, self.clock = limit, window, clock
-        self.failures: dict[str, deque[float]] = defaultdict(deque)
+        self.failures: dict[str, deque[float]] = {}  # only emails with failures inside the window
 
     def _recent(self, email: str) -> deque[float]:
-        now, q = self.clock(), self.failures[email]
+        now, q = self.clock(), self.failures.get(email, deque())
         while q and now - q[0] >= self.window:
             q.popleft()
+        if not q:
+            self.failures.pop(email, None)
         return q
 
     def retry_after(self, email: str) -> int | None:
@@ -43,7 +45,9 @@ class LoginLimiter:
         return max(1, math.ceil(q[0] + self.window - self.clock()))
 
     def failed(self, email: str) -> None:
-        self._recent(email).append(self.clock())
+        q = self._recent(email)
+        q.append(self.clock())
+        self.failures[email] = q
 
     def succeeded(self, email: str) -> None:
         self.failures.pop(email, None)

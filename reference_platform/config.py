@@ -29,7 +29,7 @@ from typing import Mapping
 
 from . import __version__
 from .faults import Faults
-from .security import resolve_jwt_secret, SecretMissing
+from .security import SecretError, SecretMissing, resolve_jwt_secret
 
 DIALECTS = ("canonical", "netra")
 
@@ -70,12 +70,14 @@ class Settings:
             secret, source = resolved.value, resolved.source_variable
         except SecretMissing:
             secret, source = secrets.token_urlsafe(48), "generated"
+        except SecretError as exc:  # e.g. too short: refuse to start, naming the variable
+            raise ConfigError(str(exc)) from None
         values = dict(
             environment=environment,
             jwt_secret=secret,
             jwt_secret_source=source,
-            access_token_minutes=_num(env, "ACCESS_TOKEN_MINUTES", 15),
-            refresh_token_days=_num(env, "REFRESH_TOKEN_DAYS", 7),
+            access_token_minutes=_whole(_num(env, "ACCESS_TOKEN_MINUTES", 15)),
+            refresh_token_days=_whole(_num(env, "REFRESH_TOKEN_DAYS", 7)),
             e2e_key=env.get("E2E_OAUTH_SIMULATION_KEY") or None,
             database_url=env.get("DATABASE_URL") or default_database_url(),
             pacing_min_ms=_num(env, "PACING_MIN_MS", 10),
@@ -124,3 +126,8 @@ def _num(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+
+
+def _whole(value: float) -> float:
+    """A whole number as an int (so token lifetimes of "15" minutes give int ``exp`` claims)."""
+    return int(value) if float(value).is_integer() else value

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 from typing import Any, Literal, ParamSpec, TypeVar
 
 from .domain import UsageRecord
+from .faults import Faults
 
 Tier = Literal["premium", "economy"]
 Sufficiency = Literal["sufficient", "partial", "insufficient"]
@@ -113,6 +114,18 @@ def _rates(model: str) -> _Rates:
         return _RATES[model]
     except KeyError:
         raise ValueError(f"model {model!r} is not in the price catalogue") from None
+
+
+def _fault(faults: Faults | None, name: str) -> bool:
+    return faults is not None and faults.active(name)
+
+
+def _misprinted_rates(model: str) -> _Rates:
+    """The fault ``catalogue_price_wrong``: gpt-4o-mini's output price misread as $0.06 (not $0.60)."""
+    rates = _rates(model)
+    if model == "gpt-4o-mini":
+        return _Rates(rates.input, rates.cached_input, _dec(0.06), rates.batch_discount)
+    return rates
 
 
 def round_money(value: Decimal | float | int) -> float:
@@ -254,8 +267,11 @@ class _Finding:
 
 
 @exact
-def _findings(window: Sequence[UsageRecord]) -> list[_Finding]:
+def _findings(window: Sequence[UsageRecord], faults: Faults | None = None) -> list[_Finding]:
     """Apply the three levers in order to every record; one finding per (lever, model)."""
+    rates_of = _rates
+    if _fault(faults, "catalogue_price_wrong"):
+        rates_of = _misprinted_rates
     found: dict[tuple[str, str], _Finding] = {}
 
     def finding(lever: str, model: str) -> _Finding:
@@ -266,18 +282,20 @@ def _findings(window: Sequence[UsageRecord]) -> list[_Finding]:
 
     for record in window:
         model = record.model
-        cost = _cost(record, _rates(model))
+        cost = _cost(record, rates_of(model))
 
         target = economy_model_for(model) if record.task in ROUTABLE_TASKS else None
         if target is not None:
-            after = _cost(record, _rates(target))
+            after = _cost(record, rates_of(target))
+            if _fault(faults, "savings_ignore_new_cost"):
+                after = Decimal(0)
             routing = finding("model_routing", model)
             routing.target_model = target
             routing.tasks.add(str(record.task))
             routing.add(record, cost, cost - after)
             cost, model = after, target
 
-        rates = _rates(model)
+        rates = rates_of(model)
         prefix = min(max(record.shared_prefix_tokens, 0), record.input_tokens)
         if prefix > 0:
             saving = record.requests * prefix * (rates.input - rates.cached_input) / _MTOK
@@ -348,9 +366,10 @@ def _recommendation(f: _Finding) -> dict[str, Any]:
 
 
 @exact
-def _recommendations(window: Sequence[UsageRecord]) -> list[dict[str, Any]]:
-    kept = [f for f in _findings(window) if f.saving >= MIN_SAVING_USD]
-    kept.sort(key=lambda f: (-_cents(f.saving), LEVERS.index(f.lever), f.model))
+def _recommendations(window: Sequence[UsageRecord], faults: Faults | None = None) -> list[dict[str, Any]]:
+    kept = [f for f in _findings(window, faults) if f.saving >= MIN_SAVING_USD]
+    kept.sort(key=lambda f: (-_cents(f.saving), LEVERS.index(f.lever), f.model),
+              reverse=_fault(faults, "savings_unsorted"))
     return [_recommendation(f) for f in kept]
 
 
@@ -395,16 +414,17 @@ def _summary(
 
 
 @exact
-def optimize(records: Iterable[UsageRecord], now: datetime) -> dict[str, Any]:
+def optimize(records: Iterable[UsageRecord], now: datetime, faults: Faults | None = None) -> dict[str, Any]:
     """The ``cost_optimizer`` result of CONTRACT.md section 5 over the window."""
     window = in_window(records, now)
     sufficiency = data_sufficiency(window, now)
     analysis, _ = _cost_analysis(window)
-    recs = _recommendations(window)
+    recs = _recommendations(window, faults)
 
     current = _dec(analysis["current_monthly_cost_usd"])
-    monthly = sum((_dec(r["monthly_savings_usd"]) for r in recs), Decimal(0))
-    annual = _cents(monthly * 12)
+    counted = recs[:-1] if _fault(faults, "savings_total_misses_one") else recs
+    monthly = sum((_dec(r["monthly_savings_usd"]) for r in counted), Decimal(0))
+    annual = _cents(monthly * (10 if _fault(faults, "savings_annual_wrong") else 12))
     percentage = (
         _cents(100 * monthly / current)
         if current > 0 else Decimal(0)

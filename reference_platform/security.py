@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Final, Literal
+from typing import Any, Final, Iterable, Literal
 
 import argon2
 import jwt
@@ -270,7 +270,10 @@ class TokenService:
         access_minutes: int = 15,
         refresh_days: int = 7,
         clock: Callable[[], float] = time.time,
+        waived: Iterable[str] = (),
     ) -> None:
+        """``waived``: rejection reasons NOT enforced. Only the fault catalogue passes any (a named
+        regression such as "expired tokens are accepted"); a normal platform waives nothing."""
         if not isinstance(secret, str):
             raise TypeError("secret must be a str")
         length = _secret_bytes(secret)
@@ -283,6 +286,13 @@ class TokenService:
         self.access_minutes = access_minutes
         self.refresh_days = refresh_days
         self._clock = clock
+        unknown = set(waived) - set(REJECTION_REASONS)
+        if unknown:
+            raise ValueError(f"unknown rejection reasons: {sorted(unknown)}")
+        self._waived = frozenset(waived)
+
+    def _enforced(self, reason: str) -> bool:
+        return reason not in self._waived
 
     def __repr__(self) -> str:  # never show the secret
         return (
@@ -375,7 +385,7 @@ class TokenService:
         except jwt.PyJWTError as exc:
             raise TokenRejected("malformed", f"token is not a JWS compact serialization: {exc}")
         alg = header.get("alg")
-        if alg != ALGORITHM:
+        if alg != ALGORITHM and self._enforced("bad_algorithm"):
             raise TokenRejected("bad_algorithm", f"algorithm {alg!r} is not allowed; only HS256")
 
         try:
@@ -385,7 +395,7 @@ class TokenService:
                 algorithms=[ALGORITHM],
                 options={
                     # Signature only: every claim check below uses the injected clock.
-                    "verify_signature": True,
+                    "verify_signature": alg == ALGORITHM and self._enforced("bad_signature"),
                     "verify_exp": False,
                     "verify_nbf": False,
                     "verify_iat": False,
@@ -429,16 +439,16 @@ class TokenService:
         if claims.get("sid") is not None and not isinstance(claims["sid"], str):
             raise TokenRejected("malformed", "claim 'sid' must be a string")
 
-        if claims["iss"] != ISSUER:
+        if claims["iss"] != ISSUER and self._enforced("wrong_issuer"):
             raise TokenRejected("wrong_issuer", f"issuer must be {ISSUER!r}")
         aud = claims["aud"]
-        if not (aud == AUDIENCE or (isinstance(aud, list) and AUDIENCE in aud)):
+        if not (aud == AUDIENCE or (isinstance(aud, list) and AUDIENCE in aud)) and self._enforced("wrong_audience"):
             raise TokenRejected("wrong_audience", f"audience must be {AUDIENCE!r}")
 
         now = self._clock()
-        if claims["exp"] <= now:
+        if claims["exp"] <= now and self._enforced("expired"):
             raise TokenRejected("expired", "token has expired")
-        if claims["iat"] > now + IAT_FUTURE_LEEWAY_SECONDS:
+        if claims["iat"] > now + IAT_FUTURE_LEEWAY_SECONDS and self._enforced("issued_in_future"):
             raise TokenRejected(
                 "issued_in_future",
                 f"token issued more than {IAT_FUTURE_LEEWAY_SECONDS} s in the future",
@@ -446,9 +456,9 @@ class TokenService:
         if "nbf" in claims and claims["nbf"] > now + IAT_FUTURE_LEEWAY_SECONDS:
             raise TokenRejected("issued_in_future", "token is not valid yet (nbf)")
 
-        if claims["token_type"] != claims["type"]:
+        if claims["token_type"] != claims["type"] and self._enforced("wrong_type"):
             raise TokenRejected("wrong_type", "claims 'token_type' and 'type' disagree")
-        if claims["token_type"] != expected_type:
+        if claims["token_type"] != expected_type and self._enforced("wrong_type"):
             raise TokenRejected(
                 "wrong_type", f"expected a {expected_type} token, got {claims['token_type']!r}"
             )

@@ -24,9 +24,9 @@ def platform(tmp_path_factory) -> Iterator[EmbeddedPlatform]:
 
 @pytest.fixture(scope="session")
 def paced_platform(tmp_path_factory) -> Iterator[EmbeddedPlatform]:
-    """A shared platform whose runs last long enough (about a second) to stop, join or resume them."""
+    """A shared platform whose runs last long enough (over half a second) to stop, join or resume them."""
     db = tmp_path_factory.mktemp("paced") / "platform.db"
-    env = base_env(sqlite_url(db), PACING_MIN_MS="25", PACING_MAX_MS="35")
+    env = base_env(sqlite_url(db), PACING_MIN_MS="15", PACING_MAX_MS="25")
     with EmbeddedPlatform(Settings.from_env(env=env)) as running:
         yield running
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import time
 import uuid
 import warnings
@@ -20,10 +21,9 @@ import httpx
 import jwt
 from websockets.sync.client import ClientConnection, connect
 
-from reference_platform.config import Settings
 from reference_platform.server import EmbeddedPlatform
 
-JWT_SECRET = "platform-tests-secret-0123456789-abcdefghijklmnop"  # 48 bytes
+JWT_SECRET = "platform-tests-secret-0123456789-abcdefghijklmnop"  # 49 bytes
 E2E_KEY = "platform-tests-e2e-key"
 PASSWORD = "correct horse battery"
 TERMINAL = ("agent_completed", "agent_error", "agent_stopped")
@@ -55,7 +55,6 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
-# ---- platforms ---------------------------------------------------------------------------
 # ---- REST --------------------------------------------------------------------------------
 @dataclass
 class User:
@@ -161,7 +160,7 @@ def claims_for(user: User, **changes: Any) -> dict[str, Any]:
 
 
 def forge(claims: dict[str, Any], secret: str = JWT_SECRET, algorithm: str = "HS256") -> str:
-    with warnings.catch_warnings():  # HS512 with a 48-byte key is the point of one test
+    with warnings.catch_warnings():  # HS512 with a 49-byte key is the point of one test
         warnings.simplefilter("ignore")
         return jwt.encode(claims, secret, algorithm=algorithm)
 
@@ -186,7 +185,7 @@ def ws_connect(running: EmbeddedPlatform, token: str | None = None, *, headers: 
     if token is not None:
         all_headers["Authorization"] = f"Bearer {token}"
     return connect(url, additional_headers=all_headers, subprotocols=subprotocols, open_timeout=5,
-                   close_timeout=2, max_size=None)
+                   close_timeout=2, max_size=None, max_queue=None, legacy=True)
 
 
 def recv(ws: ClientConnection, timeout: float = RECV_TIMEOUT) -> dict[str, Any]:
@@ -287,3 +286,88 @@ def usage_record(days_ago: float = 1, **fields: Any) -> dict[str, Any]:
 def week_of_usage() -> list[dict[str, Any]]:
     """Ten days of routable gpt-4o traffic: sufficient data with a clear routing saving."""
     return [usage_record(days_ago=d + 0.5) for d in range(10)]
+
+
+# ---- the run checker ---------------------------------------------------------------------
+MESSAGE_ID = re.compile(r"^msg_[0-9a-f]+$")
+
+
+def check_run(frames: list[dict[str, Any]], top: str = "supervisor") -> dict[str, list[dict]]:
+    """Asserts the ordering rules of CONTRACT sections 5 and 7 on one complete run's frames.
+
+    Returns the frames grouped by agent. ``frames`` must be canonical (details under ``data``).
+    """
+    assert frames, "no frames"
+    run_ids = {f["run_id"] for f in frames}
+    thread_ids = {f["thread_id"] for f in frames}
+    assert len(run_ids) == 1 and len(thread_ids) == 1, (run_ids, thread_ids)
+    ids = [f["message_id"] for f in frames]
+    assert len(set(ids)) == len(ids), "a message_id repeats"
+    for f in frames:
+        assert f["type"] in AGENT_EVENTS, f
+        assert MESSAGE_ID.match(f["message_id"]) and f["timestamp"].endswith("Z") and isinstance(f["data"], dict)
+        assert isinstance(f["agent_name"], str)
+        assert ("tool_name" in f) == f["type"].startswith("tool_"), f
+
+    by_agent: dict[str, list[dict]] = {}
+    for f in frames:
+        by_agent.setdefault(f["agent_name"], []).append(f)
+    assert frames[0]["type"] == "agent_started" and frames[0]["agent_name"] == top
+    assert "parent_agent" not in frames[0]["data"]
+
+    for agent, own in by_agent.items():
+        types = [f["type"] for f in own]
+        assert types[0] == "agent_started", (agent, types)
+        terminals = [t for t in types if t in TERMINAL]
+        if agent == top:
+            assert len(terminals) == 1 and types[-1] in TERMINAL, (agent, types)
+        else:  # a sub-agent cut short by a stop gets no terminal frame of its own
+            assert len(terminals) <= 1 and (not terminals or types[-1] in TERMINAL), (agent, types)
+            assert own[0]["data"].get("parent_agent") == top, own[0]
+        assert types.count("agent_started") == 1
+        if "tool_executing" in types:
+            assert "agent_thinking" in types[:types.index("tool_executing")], (agent, types)
+        open_tool = None
+        for f in own:
+            if f["type"] == "tool_executing":
+                assert open_tool is None, "tool pairs overlap"
+                open_tool = f
+                assert isinstance(f["data"]["parameters"], dict)
+            elif f["type"] == "tool_completed":
+                assert open_tool is not None, "tool_completed without tool_executing"
+                assert f["data"]["execution_id"] == open_tool["data"]["execution_id"]
+                assert f["tool_name"] == open_tool["tool_name"]
+                assert isinstance(f["data"]["success"], bool) and f["data"]["duration_ms"] >= 0
+                assert "results" in f["data"]
+                open_tool = None
+            elif f["type"] == "agent_thinking":
+                assert isinstance(f["data"]["reasoning"], str) and f["data"]["reasoning"].strip()
+                assert isinstance(f["data"]["step_number"], int)
+        assert open_tool is None, f"{agent}: a tool pair was split"
+
+    # nesting: each sub-agent's frames lie inside its own started..terminal and inside the top pair
+    top_start = 0
+    top_end = max(i for i, f in enumerate(frames) if f["agent_name"] == top)
+    assert top_end == len(frames) - 1
+    spans = []
+    for agent in by_agent:
+        if agent == top:
+            continue
+        positions = [i for i, f in enumerate(frames) if f["agent_name"] == agent]
+        assert top_start < positions[0] and positions[-1] < top_end
+        spans.append((positions[0], positions[-1], agent))
+        inside = frames[positions[0]:positions[-1] + 1]
+        assert {f["agent_name"] for f in inside} == {agent}, f"{agent} interleaves with another agent"
+    spans.sort()
+    for (_, end, _), (start, _, _) in zip(spans, spans[1:]):
+        assert end < start
+
+    progress = [f["data"]["progress_percentage"] for f in frames if f["type"] == "agent_thinking"]
+    assert all(0 <= p <= 100 for p in progress)
+    assert progress == sorted(progress), progress
+
+    last = frames[-1]
+    if last["type"] == "agent_completed":
+        assert last["data"]["status"] == "completed" and last["data"]["duration_ms"] >= 0
+        assert isinstance(last["data"]["result"], dict)
+    return by_agent

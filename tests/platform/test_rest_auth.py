@@ -62,6 +62,19 @@ def test_register_answers_201_with_tokens_whose_claims_follow_the_contract(api):
     assert access["jti"] != refresh["jti"]
 
 
+def test_token_lifetimes_set_in_the_environment_give_whole_second_claims(platform_factory):
+    running = platform_factory(ACCESS_TOKEN_MINUTES="15", REFRESH_TOKEN_DAYS="7")
+    api = Api(running)
+    try:
+        body = api.user().body
+    finally:
+        api.close()
+    access, refresh = decode(body["access_token"]), decode(body["refresh_token"])
+    assert type(access["exp"]) is int and access["exp"] - access["iat"] == 900
+    assert type(refresh["exp"]) is int and refresh["exp"] - refresh["iat"] == 7 * 86400
+    assert body["expires_in"] == 900
+
+
 def jwt_header_alg(token: str) -> str:
     import jwt
     return jwt.get_unverified_header(token)["alg"]
