@@ -70,9 +70,13 @@ class RunContext:
         # sockets) side by side instead of one run's frames holding up every other run's.
         await asyncio.sleep(random.uniform(low, high) / 1000 if high > 0 else 0)
 
+    def fault(self, name: str) -> bool:
+        return self.settings.faults.active(name)
+
     async def emit(self, type_: str, agent: str, data: dict[str, Any], tool_name: str | None = None) -> None:
         await self._pace()
-        self.run.publish(frame(type_, data, run_id=self.run.id, thread_id=self.run.thread_id, agent_name=agent,
+        run_id = self.run.id + "_sub" if agent != self.run.agent and self.fault("run_id_drift") else self.run.id
+        self.run.publish(frame(type_, data, run_id=run_id, thread_id=self.run.thread_id, agent_name=agent,
                                tool_name=tool_name))
 
     def checkpoint(self) -> None:
@@ -82,13 +86,18 @@ class RunContext:
     async def started(self, agent: str, task: str, parent: str | None) -> None:
         self.checkpoint()
         data: dict[str, Any] = {"task": task}
-        if parent:
+        if parent and not self.fault("sub_agent_not_nested"):
             data["parent_agent"] = parent
+        if parent and self.fault("events_out_of_order"):
+            await self.emit("agent_thinking", agent, {"reasoning": "Getting ready.", "step_number": 0,
+                                                      "progress_percentage": self.run.progress})
         await self.emit("agent_started", agent, data)
 
     async def think(self, agent: str, reasoning: str, progress: float, step: int) -> None:
         self.checkpoint()
         self.run.progress = max(self.run.progress, min(100, int(progress)))
+        if step == 1 and agent != self.run.agent and self.fault("progress_regresses"):
+            self.run.progress = max(0, self.run.progress - 10)
         await self.emit("agent_thinking", agent, {"reasoning": reasoning, "step_number": step,
                                                   "progress_percentage": self.run.progress})
 
@@ -101,9 +110,15 @@ class RunContext:
                         tool_name=tool_name)
         started = time.perf_counter()
         value, shown = await work()
+        if self.fault("tool_completed_missing"):
+            return value
+        if self.fault("tool_execution_id_mismatch"):
+            execution_id = f"exec_{random.getrandbits(64):016x}"
         await self.emit("tool_completed", agent, {
             "execution_id": execution_id, "success": True,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3), "results": shown}, tool_name=tool_name)
+        if self.fault("frames_duplicated"):
+            self.run.publish(self.run.frames[-1])
         return value
 
     async def completed(self, agent: str, result: dict[str, Any], started_at: float) -> None:
@@ -121,7 +136,8 @@ async def _usage(ctx: RunContext, agent: str):
     async def query():
         if ctx.usage is None:
             now = utcnow()
-            records = await ctx.state.store.usage(ctx.run.user_id, since=now - timedelta(days=31))
+            owner = None if ctx.fault("usage_unscoped") else ctx.run.user_id
+            records = await ctx.state.store.usage(owner, since=now - timedelta(days=31))
             window = pricing.in_window(records, now)
             days = len({r.timestamp.date() for r in window})
             ctx.usage = (window, now), {"records": len(window), "days_with_usage": days,
@@ -306,7 +322,8 @@ class RunManager:
             retry = round(window[0] + settings.run_rate_window_s - now, 3)
             return error("RATE_LIMITED", f"more than {settings.run_rate_limit} runs in "
                                          f"{settings.run_rate_window_s:g} s", retry_after_s=max(0.001, retry))
-        if self.active.get(user.id, 0) >= settings.run_concurrency_limit:
+        if (self.active.get(user.id, 0) >= settings.run_concurrency_limit
+                and not settings.faults.active("run_limit_off")):
             return error("RUN_LIMIT", f"at most {settings.run_concurrency_limit} runs at once",
                          limit=settings.run_concurrency_limit)
         window.append(now)
@@ -324,7 +341,8 @@ class RunManager:
                     window.remove(now)
         if stored is None:  # the thread was deleted meanwhile
             return error("THREAD_NOT_FOUND", "thread not found", thread_id=thread_id)
-        run = Run(run_id, user.id, stored[0], agent, request, self.state.hub.of(user.id))
+        audience = self.state.hub.everyone() if settings.faults.active("events_broadcast") else self.state.hub.of(user.id)
+        run = Run(run_id, user.id, stored[0], agent, request, audience)
         self.runs[run_id] = run
         run.task = asyncio.create_task(self._execute(run), name=run_id)
         return None
@@ -333,9 +351,12 @@ class RunManager:
         ctx = RunContext(self, run)
         t0 = time.monotonic()
         try:
+            if ctx.fault("first_event_slow"):
+                await asyncio.sleep(6)
             result = await AGENT_WORK[run.agent](ctx, run.request, None, Span(0, 95))
-            await self.state.store.add_message(run.user_id, run.thread_id, "assistant", result["summary"],
-                                               run_id=run.id, metadata={"agent": run.agent, "result": result})
+            if not ctx.fault("assistant_message_not_stored"):
+                await self.state.store.add_message(run.user_id, run.thread_id, "assistant", result["summary"],
+                                                   run_id=run.id, metadata={"agent": run.agent, "result": result})
             run.progress = 100
             await ctx.completed(run.agent, result, t0)
         except RunStopped:
@@ -354,7 +375,7 @@ class RunManager:
         run = self.runs.get(run_id)
         if run is None or run.user_id != user_id:
             return False
-        if run.active:
+        if run.active and not self.state.settings.faults.active("stop_ignored"):
             run.stop_requested = True
         return True
 
@@ -366,7 +387,7 @@ class RunManager:
         start = 0
         for index, f in enumerate(run.frames):
             if f["message_id"] == last_message_id:
-                start = index + 1
+                start = index + (2 if self.state.settings.faults.active("resume_skips_frame") else 1)
                 break
         conn.delivered[run.id] = max(conn.delivered.get(run.id, -1), start - 1)
         for index in range(start, len(run.frames)):

@@ -30,7 +30,7 @@ class PlatformState:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.store = Store(settings.database_url)
+        self.store = Store(settings.database_url, settings.faults)
         self.tokens = TokenService(settings.jwt_secret, settings.environment,
                                    access_minutes=settings.access_token_minutes,
                                    refresh_days=settings.refresh_token_days,
@@ -86,7 +86,7 @@ class PlatformState:
         body: dict[str, Any] = {
             "status": "healthy" if ok else "unhealthy",
             "service": service,
-            "version": self.settings.version,
+            "version": None if self.settings.faults.active("health_version_missing") else self.settings.version,
             "environment": self.settings.environment,
             "uptime_seconds": round(time.monotonic() - self.started_monotonic, 3),
             "checks": checks,

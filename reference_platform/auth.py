@@ -99,7 +99,7 @@ async def login(request: Request):
     body = await json_object(request)
     email = field_str(body, "email", max_len=320).strip().lower()
     password = field_str(body, "password", max_len=1024)
-    retry = state.login_limiter.retry_after(email)
+    retry = None if state.settings.faults.active("login_rate_limit_off") else state.login_limiter.retry_after(email)
     if retry is not None:
         raise ApiError(429, "Too many failed sign-in attempts; try again later", "TOO_MANY_ATTEMPTS",
                        headers={"Retry-After": str(retry)}, extra={"retry_after_s": retry})
@@ -138,7 +138,8 @@ async def logout(request: Request):
     state = request.app.state.platform
     principal: Principal = await current(request)
     claims = principal.claims
-    await state.store.revoke_login(claims.get("sid") or "", claims["jti"], expiry(claims))
+    access_jti = None if state.settings.faults.active("logout_keeps_access_token") else claims["jti"]
+    await state.store.revoke_login(claims.get("sid") or "", access_jti, expiry(claims))
     return {"status": "success"}
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .domain import UsageRecord
+from .faults import Faults
 
 
 def utcnow() -> datetime:
@@ -188,8 +189,9 @@ class Store:
     so a burst of runs costs a few commits instead of several each.
     """
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, faults: Faults | None = None):
         self.url = url
+        self.faults = faults or Faults.none()
         kwargs: dict[str, Any] = {}
         sqlite = url.startswith("sqlite")
         if sqlite:
@@ -267,15 +269,16 @@ class Store:
             login = await s.get(LoginRow, row.login_id)
             if login is None or login.revoked or _aware(row.expires_at) <= utcnow():
                 return None
-            row.used = True
+            if not self.faults.active("refresh_token_reusable"):
+                row.used = True
             await s.commit()
             return row
 
-    async def revoke_login(self, login_id: str, access_jti: str, access_expires: datetime) -> None:
+    async def revoke_login(self, login_id: str, access_jti: str | None, access_expires: datetime) -> None:
         async with self._write, self.write_session() as s:
             await s.execute(update(LoginRow).where(LoginRow.id == login_id).values(revoked=True))
             await s.execute(update(RefreshTokenRow).where(RefreshTokenRow.login_id == login_id).values(used=True))
-            if not await s.get(RevokedTokenRow, access_jti):
+            if access_jti is not None and not await s.get(RevokedTokenRow, access_jti):
                 s.add(RevokedTokenRow(jti=access_jti, expires_at=access_expires))
             await s.commit()
 
@@ -317,6 +320,11 @@ class Store:
             s.add(row)
             await s.commit()
         return self._thread(row, 0)
+
+    async def thread_owner(self, thread_id: str) -> str | None:
+        """Who owns a thread, whoever asks (for checks that must not leak it)."""
+        async with self.session() as s:
+            return await s.scalar(select(ThreadRow.user_id).where(ThreadRow.id == thread_id))
 
     async def get_thread(self, user_id: str, thread_id: str) -> dict | None:
         async with self.session() as s:
@@ -476,8 +484,11 @@ class Store:
             await s.commit()
         return len(rows)
 
-    async def usage(self, user_id: str, since: datetime | None = None) -> list[UsageRecord]:
-        query = select(UsageRow).where(UsageRow.user_id == user_id)
+    async def usage(self, user_id: str | None, since: datetime | None = None) -> list[UsageRecord]:
+        """The user's records (every user's when ``user_id`` is None: operator use only)."""
+        query = select(UsageRow)
+        if user_id is not None:
+            query = query.where(UsageRow.user_id == user_id)
         if since is not None:
             query = query.where(UsageRow.timestamp >= since)
         async with self.session() as s:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from .api import current, field_object, field_str, json_object, not_found, query_int
+from .api import ApiError, current, field_object, field_str, json_object, not_found, query_int
 
 router = APIRouter(prefix="/api/threads")
 
@@ -34,7 +34,14 @@ async def list_threads(request: Request):
 @router.get("/{thread_id}")
 async def get_thread(thread_id: str, request: Request):
     principal = await current(request)
-    thread = await request.app.state.platform.store.get_thread(principal.user.id, thread_id)
+    state = request.app.state.platform
+    thread = await state.store.get_thread(principal.user.id, thread_id)
+    if thread is None and state.settings.faults:
+        owner = await state.store.thread_owner(thread_id)
+        if owner is not None and state.settings.faults.active("foreign_thread_403"):
+            raise ApiError(403, "This thread belongs to another user", "FORBIDDEN")
+        if owner is not None and state.settings.faults.active("rest_thread_unscoped"):
+            thread = await state.store.get_thread(owner, thread_id)
     if thread is None:
         raise not_found("Thread")
     return thread

@@ -112,6 +112,9 @@ class Hub:
             if not conns:
                 self.by_user.pop(conn.user_id, None)
 
+    def everyone(self) -> list[Connection]:
+        return [c for conns in self.by_user.values() for c in conns if c.open]
+
     def of(self, user_id: str) -> list[Connection]:
         return [c for c in self.by_user.get(user_id, ()) if c.open]
 
@@ -210,7 +213,7 @@ async def receive_loop(state, conn: Connection, user) -> None:
             return
         text, raw = message.get("text"), message.get("bytes")
         size = len(text.encode("utf-8", "surrogatepass")) if text is not None else len(raw or b"")
-        if size > settings.max_message_bytes:
+        if size > settings.max_message_bytes and not settings.faults.active("oversize_frames_accepted"):
             await conn.close(CLOSE_TOO_BIG, "message too big")
             return
         if conn.claims is not None and conn.claims["exp"] <= time.time():
@@ -233,6 +236,9 @@ async def handle_frame(state, conn: Connection, user, text: str) -> None:
     try:
         body = strict_json(text)
     except ValueError:
+        if state.settings.faults.active("invalid_json_closes_socket"):
+            await conn.close(1007, "invalid JSON")
+            return
         conn.send(error("INVALID_JSON", "frame is not valid JSON"))
         return
     if not isinstance(body, dict):
@@ -306,11 +312,14 @@ async def on_get_thread(state, conn, user, payload) -> None:
     if not isinstance(thread_id, str) or not thread_id:
         conn.send(error("INVALID_PAYLOAD", "thread_id must be a non-empty string", request_type="get_thread"))
         return
-    thread = await state.store.get_thread(user.id, thread_id)
+    owner = user.id
+    if state.settings.faults.active("chat_thread_unscoped"):
+        owner = await state.store.thread_owner(thread_id) or user.id
+    thread = await state.store.get_thread(owner, thread_id)
     if thread is None:
         conn.send(error("THREAD_NOT_FOUND", "thread not found", thread_id=thread_id))
         return
-    page = await state.store.list_messages(user.id, thread_id, 100, 0)
+    page = await state.store.list_messages(owner, thread_id, 100, 0)
     conn.send(frame("thread_data", {"thread": thread, "messages": page[0] if page else []}))
 
 
