@@ -31,12 +31,12 @@ AUTH, CONTRACT, BUSINESS, ISOLATION = "Authentication", "Contract", "Business ou
 
 # fault -> (the category its failure must land in, the journeys (tag expression) expected to catch it)
 EXPECTATIONS: dict[str, tuple[str, str]] = {
-    "jwt_signature_unchecked": (AUTH, "@story:Token_rules"),
-    "jwt_alg_none_accepted": (AUTH, "@story:Token_rules"),
-    "jwt_expiry_unchecked": (AUTH, "@story:Token_rules"),
-    "jwt_future_iat_accepted": (AUTH, "@story:Token_rules"),
-    "jwt_issuer_unchecked": (AUTH, "@story:Token_rules"),
-    "jwt_audience_unchecked": (AUTH, "@story:Token_rules"),
+    "jwt_signature_unchecked": (AUTH, "@story:Forged_tokens"),
+    "jwt_alg_none_accepted": (AUTH, "@story:Forged_tokens"),
+    "jwt_expiry_unchecked": (AUTH, "@story:Forged_tokens"),
+    "jwt_future_iat_accepted": (AUTH, "@story:Forged_tokens"),
+    "jwt_issuer_unchecked": (AUTH, "@story:Forged_tokens"),
+    "jwt_audience_unchecked": (AUTH, "@story:Forged_tokens"),
     "jwt_token_type_unchecked": (AUTH, "@story:Token_rules"),
     "refresh_token_reusable": (AUTH, "@story:Renewal"),
     "logout_keeps_access_token": (AUTH, "@story:Sign_out"),

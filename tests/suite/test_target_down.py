@@ -56,3 +56,29 @@ def test_silent_target_does_not_hang_the_run(tmp_path, silent_port):
     assert seconds < 10, f"took {seconds:.1f} s"
     assert "did not answer within 2" in done.stdout + done.stderr
     assert _broken_results(results)[0]["statusDetails"]["message"].startswith("Infrastructure: ")
+
+
+def test_target_answering_500_stops_the_run_as_infrastructure(tmp_path):
+    import http.server
+    import threading
+
+    class Broken(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(500)
+            self.send_header("Content-Length", "5")
+            self.end_headers()
+            self.wfile.write(b"oops!")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Broken)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        done, seconds, results = _behave(tmp_path, "-D", f"base_url=http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode != 0 and seconds < 10
+    assert "is not healthy: GET /health answered 500" in done.stdout + done.stderr
+    assert _broken_results(results)[0]["statusDetails"]["message"].startswith("Infrastructure: ")
