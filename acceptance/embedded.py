@@ -25,7 +25,10 @@ def start(config: TargetConfig, **setting_overrides):
     env = {"ENVIRONMENT": config.environment, "JWT_SECRET_KEY": jwt_secret.value,
            "E2E_OAUTH_SIMULATION_KEY": bypass_key.value}
     settings = Settings.from_env(env=env)
+    # The run's throwaway platform hashes passwords with the light argon2id profile: the suite signs up
+    # a hundred-odd users a run, and the hash cost is nothing the suite can observe or checks.
     settings = settings.with_(pacing_min_ms=low, pacing_max_ms=high, dialect=config.platform_dialect,
+                              password_hash_profile="light",
                               faults=Faults.of(*faults, environment=config.environment), **setting_overrides)
     platform = EmbeddedPlatform(settings).start()
     return platform, replace(config.with_target(platform.base_url, platform.ws_url, platform.base_url),

@@ -35,7 +35,7 @@ class PlatformState:
                                    access_minutes=settings.access_token_minutes,
                                    refresh_days=settings.refresh_token_days,
                                    waived=settings.faults.waived_token_rules())
-        self.passwords = PasswordHasher()
+        self.passwords = PasswordHasher(settings.password_hash_profile)
         self.login_limiter = auth.LoginLimiter(settings.login_failure_limit, settings.login_failure_window_s)
         self.hub = ws.Hub()
         self.runs = RunManager(self)

@@ -17,6 +17,7 @@
 | `TICKET_TTL_S` | `300` | WebSocket ticket lifetime |
 | `PLATFORM_FAULTS` | empty | named regressions to switch on (see `faults.py`) |
 | `PLATFORM_DIALECT` | `canonical` | `canonical` or `netra` (the deployed Compat variant) |
+| `PASSWORD_HASH_PROFILE` | `owasp` | argon2id cost: `owasp` (m=19 MiB, t=2) or `light` (m=1 MiB, t=1; throwaway test platforms only) |
 """
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ class Settings:
     ticket_ttl_s: int = 300
     faults: Faults = field(default_factory=Faults.none)
     dialect: str = "canonical"
+    password_hash_profile: str = "owasp"
     version: str = __version__
 
     @classmethod
@@ -92,6 +94,7 @@ class Settings:
             ticket_ttl_s=int(_num(env, "TICKET_TTL_S", 300)),
             faults=Faults.from_env(env),
             dialect=env.get("PLATFORM_DIALECT", "canonical") or "canonical",
+            password_hash_profile=env.get("PASSWORD_HASH_PROFILE", "owasp") or "owasp",
         )
         values.update(overrides)
         settings = cls(**values)
@@ -108,6 +111,8 @@ class Settings:
             raise ConfigError("the JWT secret must be at least 32 bytes")
         if self.dialect not in DIALECTS:
             raise ConfigError(f"PLATFORM_DIALECT must be one of {', '.join(DIALECTS)}, not {self.dialect!r}")
+        if self.password_hash_profile not in ("owasp", "light"):
+            raise ConfigError("PASSWORD_HASH_PROFILE must be 'owasp' or 'light'")
         if self.pacing_min_ms < 0 or self.pacing_max_ms < self.pacing_min_ms:
             raise ConfigError("pacing needs 0 <= PACING_MIN_MS <= PACING_MAX_MS")
 

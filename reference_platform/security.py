@@ -185,11 +185,18 @@ class PasswordHasher:
     TIME_COST: Final = 2
     MEMORY_COST_KIB: Final = 19456
     PARALLELISM: Final = 1
+    # "light": still a salted argon2id hash, at a cost fit for a throwaway test platform that signs
+    # up hundreds of users a minute (the acceptance suite's embedded platform); never for real users.
+    PROFILES: Final = {"owasp": (2, 19456), "light": (1, 1024)}
 
-    def __init__(self) -> None:
+    def __init__(self, profile: str = "owasp") -> None:
+        if profile not in self.PROFILES:
+            raise ValueError(f"password hash profile must be one of {', '.join(self.PROFILES)}")
+        time_cost, memory_cost = self.PROFILES[profile]
+        self.profile = profile
         self._hasher = argon2.PasswordHasher(
-            time_cost=self.TIME_COST,
-            memory_cost=self.MEMORY_COST_KIB,
+            time_cost=time_cost,
+            memory_cost=memory_cost,
             parallelism=self.PARALLELISM,
             hash_len=32,
             salt_len=16,
