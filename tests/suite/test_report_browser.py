@@ -67,3 +67,13 @@ def test_report_has_no_analytics_and_no_secrets(report):
     html = report.index.read_text(encoding="utf-8")
     assert "googletagmanager" not in html and "gtag(" not in html
     assert not re.search(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", html)
+
+
+def test_history_accumulates_across_builds(report, tmp_path):
+    history = report.index.parent.parent / "history.jsonl"
+    before = len(history.read_text().splitlines())
+    results = report.index.parent.parent / "results"
+    html_report.build(results, tmp_path / "html", history)
+    after = history.read_text().splitlines()
+    assert before >= 1 and len(after) == before + 1
+    assert all(line.startswith("{") for line in after)
