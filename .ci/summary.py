@@ -6,6 +6,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the project's own packages
+
 
 def pytest_counts(path: Path) -> tuple[int, int, int]:
     root = ET.parse(path).getroot()
@@ -17,16 +19,8 @@ def pytest_counts(path: Path) -> tuple[int, int, int]:
 
 
 def allure_counts(folder: Path) -> tuple[int, int, int]:
-    passed = failed = skipped = 0
-    for path in folder.glob("*-result.json"):
-        status = json.loads(path.read_text()).get("status")
-        if status == "passed":
-            passed += 1
-        elif status == "skipped":
-            skipped += 1
-        else:
-            failed += 1
-    return passed, failed, skipped
+    from acceptance.parallel import counts
+    return counts(json.loads(p.read_text()) for p in folder.glob("*-result.json"))
 
 
 def main(argv: list[str]) -> int:

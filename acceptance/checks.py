@@ -73,6 +73,18 @@ def money_equals(actual: Any, expected: Decimal | str, what: str, evidence: Any,
                        f"{str(evidence)[:800]}")
 
 
+def start_refused(outcome: RunRecord | Event, code: str, what: str, started_category=ContractViolation) -> Event:
+    """A start answered by an ``error`` frame with ``code``; a started run fails as ``started_category``."""
+    if isinstance(outcome, RunRecord):
+        raise started_category(f"{what} should be refused with {code}, yet the platform started run "
+                               f"{outcome.run_id}: {outcome.started.compact()}")
+    validate_frame(outcome)
+    if outcome.data.get("code") != code:
+        raise ContractViolation(f"{what} should be refused with {code}, got {outcome.compact()} "
+                                f"{str(outcome.data)[:300]}")
+    return outcome
+
+
 def savings_are_honest(cost: dict[str, Any]) -> None:
     m.expect(cost, m.satisfies_savings_invariants(), BusinessOutcomeFailure)
 

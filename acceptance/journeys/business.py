@@ -487,14 +487,7 @@ def answer_has_shape(run: RunRecord, agent: str, shape: str) -> None:
 
 def refused_as_unknown_agent(outcome: RunRecord | Event, agent: str) -> Event:
     """The start was answered by an ``error`` frame with the code UNKNOWN_AGENT, not by a run."""
-    if isinstance(outcome, RunRecord):
-        raise ContractViolation(f"the platform started a run for the unknown agent {agent!r} instead of refusing "
-                                f"it: {outcome.started.compact()}")
-    validate_frame(outcome)
-    if outcome.data.get("code") != "UNKNOWN_AGENT":
-        raise ContractViolation(f"asking the unknown agent {agent!r} should be refused with UNKNOWN_AGENT, got "
-                                f"{outcome.compact()} {_excerpt(outcome.data)}")
-    return outcome
+    return checks.start_refused(outcome, "UNKNOWN_AGENT", f"asking the unknown agent {agent!r}")
 
 
 def same_connection(actor: Actor, session, run: RunRecord) -> None:

@@ -395,14 +395,8 @@ def permissions_from(text: str) -> list[str]:
 
 def refused_as_forbidden(actor: Actor, outcome) -> Event:
     """The start of a run was refused with FORBIDDEN; a started run is an authorisation breach."""
-    if not isinstance(outcome, Event):
-        raise AuthenticationFailure(f"{actor.name} has no agent:execute permission, yet the platform started run "
-                                    f"{outcome.run_id}: {outcome.started.compact()}")
-    validate_frame(outcome)
-    if outcome.data.get("code") != "FORBIDDEN":
-        raise ContractViolation(f"starting an agent without agent:execute must be refused with FORBIDDEN, got "
-                                f"{outcome.compact()}")
-    return outcome
+    return checks.start_refused(outcome, "FORBIDDEN", f"{actor.name}'s start of an agent without agent:execute",
+                                started_category=AuthenticationFailure)
 
 
 # ---- tokens someone might present ---------------------------------------------------------------
