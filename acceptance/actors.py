@@ -34,7 +34,6 @@ class Actor:
         self.sessions: list[ChatSession] = []
         self.runs: list[RunRecord] = []
         self.last_response: Response | None = None
-        self.last_refusal: Event | None = None
         self.threads: dict[str, str] = {}
 
     # ---- identity ---------------------------------------------------------------------
@@ -118,8 +117,6 @@ class Actor:
         outcome = self.chat.start(request, timeout=self.world.config.first_event_timeout + 5, **kwargs)
         if isinstance(outcome, RunRecord):
             self.runs.append(outcome)
-        else:
-            self.last_refusal = outcome
         return outcome
 
     def start_run(self, request: str, **kwargs: Any) -> RunRecord:

@@ -281,15 +281,6 @@ class ChatSession:
     def resume(self, run_id: str, last_message_id: str | None) -> float:
         return self.send("resume_run", {"run_id": run_id, "last_message_id": last_message_id})
 
-    def adopt(self, run_id: str, request: str = "", timeout: float = 5.0) -> RunRecord:
-        """Follows a run started elsewhere (another socket of the same user) once its first frame is here."""
-        first = self.wait_for(lambda evs: next((e for e in evs if e.run_id == run_id and e.type == "agent_started"),
-                                               None), timeout, f"agent_started of run {run_id}")
-        record = RunRecord(run_id, self, request, first.received_at, first, agent=first.agent_name or "",
-                           thread_id=first.thread_id)
-        self.runs[run_id] = record
-        return record
-
     # ---- closing ----------------------------------------------------------------------
     @property
     def is_open(self) -> bool:

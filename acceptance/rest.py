@@ -45,10 +45,6 @@ class Response:
     elapsed_ms: float
     body: Any = field(default=None)
 
-    @property
-    def json(self) -> Any:
-        return self.body
-
     def evidence(self) -> str:
         """One line a failure message can quote."""
         excerpt = self.text if len(self.text) <= 600 else self.text[:600] + "…"

@@ -109,72 +109,72 @@ def _finite_float(text: str) -> float:
 
 
 # ---- field checks: each returns the value or raises a readable 422 -----------------------
-class Missing:
-    pass
+MISSING = object()
 
 
-MISSING = Missing()
-
-
-def field_str(body: dict, key: str, *, required: bool = True, min_len: int = 0, max_len: int = 10_000,
-              default: Any = None, where: str = "") -> Any:
+def _given(body: dict, key: str, required: bool) -> Any:
+    """The value of ``key``, or MISSING when it is absent (or null and optional); 422 when required."""
     value = body.get(key, MISSING)
     if value is MISSING or (value is None and not required):
         if required:
-            raise invalid(f"{where}{key} is required")
+            raise invalid(f"{key} is required")
+        return MISSING
+    return value
+
+
+def field_str(body: dict, key: str, *, required: bool = True, min_len: int = 0, max_len: int = 10_000,
+              default: Any = None) -> Any:
+    value = _given(body, key, required)
+    if value is MISSING:
         return default
     if not isinstance(value, str):
-        raise invalid(f"{where}{key} must be a string")
+        raise invalid(f"{key} must be a string")
     if not (min_len <= len(value) <= max_len):
-        raise invalid(f"{where}{key} must be {min_len}..{max_len} characters long")
+        raise invalid(f"{key} must be {min_len}..{max_len} characters long")
     return value
 
 
 def field_int(body: dict, key: str, *, required: bool = True, minimum: int = 0, maximum: int = 2**31,
-              default: Any = None, where: str = "") -> Any:
-    value = body.get(key, MISSING)
-    if value is MISSING or (value is None and not required):
-        if required:
-            raise invalid(f"{where}{key} is required")
+              default: Any = None) -> Any:
+    value = _given(body, key, required)
+    if value is MISSING:
         return default
     if isinstance(value, bool) or not isinstance(value, int):
-        raise invalid(f"{where}{key} must be an integer")
+        raise invalid(f"{key} must be an integer")
     if not (minimum <= value <= maximum):
-        raise invalid(f"{where}{key} must be between {minimum} and {maximum}")
+        raise invalid(f"{key} must be between {minimum} and {maximum}")
     return value
 
 
 def field_number(body: dict, key: str, *, required: bool = True, minimum: float = 0, maximum: float = 1e12,
-                 default: Any = None, where: str = "") -> Any:
-    value = body.get(key, MISSING)
-    if value is MISSING or (value is None and not required):
-        if required:
-            raise invalid(f"{where}{key} is required")
+                 default: Any = None) -> Any:
+    value = _given(body, key, required)
+    if value is MISSING:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise invalid(f"{where}{key} must be a number")
+        raise invalid(f"{key} must be a number")
     if not (minimum <= value <= maximum):
-        raise invalid(f"{where}{key} must be between {minimum} and {maximum}")
+        raise invalid(f"{key} must be between {minimum} and {maximum}")
     return value
 
 
-def field_bool(body: dict, key: str, *, default: bool = False, where: str = "") -> bool:
-    value = body.get(key, MISSING)
-    if value is MISSING or value is None:
+def field_bool(body: dict, key: str, *, default: bool = False) -> bool:
+    value = _given(body, key, required=False)
+    if value is MISSING:
         return default
     if not isinstance(value, bool):
-        raise invalid(f"{where}{key} must be true or false")
+        raise invalid(f"{key} must be true or false")
     return value
 
 
-def field_object(body: dict, key: str, *, default: Any = None, where: str = "", max_bytes: int = 16_384) -> Any:
-    value = body.get(key, MISSING)
-    if value is MISSING or value is None:
+def field_object(body: dict, key: str, *, default: Any = None, max_bytes: int = 16_384) -> Any:
+    value = _given(body, key, required=False)
+    if value is MISSING:
         return default
     if not isinstance(value, dict):
-        raise invalid(f"{where}{key} must be an object")
+        raise invalid(f"{key} must be an object")
     if len(json.dumps(value)) > max_bytes:
-        raise invalid(f"{where}{key} is larger than {max_bytes} bytes")
+        raise invalid(f"{key} is larger than {max_bytes} bytes")
     return value
 
 

@@ -5,7 +5,6 @@ import logging
 import socket
 import threading
 import time
-from dataclasses import replace
 
 import uvicorn
 
@@ -96,6 +95,3 @@ class EmbeddedPlatform:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-
-def with_settings(**changes) -> EmbeddedPlatform:
-    return EmbeddedPlatform(replace(Settings.from_env(), **changes))

@@ -259,21 +259,8 @@ def expect_advice_on_own_spend(world: World, name: str, run: RunRecord, current:
     Returns the cost optimisation result."""
     cost = checks.cost_result(run)
     analysis = cost.get("cost_analysis") or {}
-    listed = {row.get("model") for row in analysis.get("by_model") or [] if isinstance(row, dict)}
-    foreign = sorted(listed - models, key=str)
-    if foreign:
-        owners = ", ".join(f"{m} ({owner_of_model(world, m, name) or 'nobody here'})" for m in foreign)
-        raise IsolationBreach(f"{name}'s savings analysis includes spend on models {name} never used: {owners}; "
-                              f"evidence: {analysis}")
-    actual = analysis.get("current_monthly_cost_usd")
-    if isinstance(actual, (int, float)) and Decimal(str(actual)) > current + Decimal("0.005"):
-        raise IsolationBreach(f"{name}'s current monthly cost should be ${current:,.2f} (only {name}'s own usage), "
-                              f"but the analysis says {actual!r}: someone else's spend was counted; evidence: "
-                              f"{analysis}")
-    checks.money_equals(actual, current, f"{name}'s current monthly cost", analysis)
-    if listed != models:
-        raise BusinessOutcomeFailure(f"{name}'s savings analysis should cover {', '.join(sorted(models))}; it covers "
-                                     f"{', '.join(sorted(map(str, listed))) or 'nothing'}; evidence: {analysis}")
+    _counts_only_own(world, name, f"{name}'s savings analysis", analysis, analysis.get("current_monthly_cost_usd"),
+                     current, models)
     return cost
 
 
@@ -299,20 +286,27 @@ def usage_summary_of(actor: Actor) -> dict[str, Any]:
 def expect_summary_of_own_usage(world: World, actor: Actor, total: Decimal, models: set[str]) -> None:
     """The usage summary counts the actor's records only: their total and their models."""
     summary = usage_summary_of(actor)
-    listed = {row.get("model") for row in summary.get("by_model") or [] if isinstance(row, dict)}
+    _counts_only_own(world, actor.name, f"{actor.name}'s usage summary", summary, summary.get("total_cost_usd"),
+                     total, models)
+
+
+def _counts_only_own(world: World, name: str, what: str, body: dict[str, Any], amount: Any, own_total: Decimal,
+                     models: set[str]) -> None:
+    """``body`` (with ``by_model`` rows and the monthly ``amount``) counts only the person's own usage: a
+    foreign model or a larger total is an isolation breach; a missing model of their own or another
+    total is a wrong business outcome."""
+    listed = {row.get("model") for row in body.get("by_model") or [] if isinstance(row, dict)}
     foreign = sorted(listed - models, key=str)
     if foreign:
-        owners = ", ".join(f"{m} ({owner_of_model(world, m, actor.name) or 'nobody here'})" for m in foreign)
-        raise IsolationBreach(f"{actor.name}'s usage summary lists models {actor.name} never used: {owners}; "
-                              f"evidence: {summary}")
-    amount = summary.get("total_cost_usd")
-    if isinstance(amount, (int, float)) and Decimal(str(amount)) > total + Decimal("0.005"):
-        raise IsolationBreach(f"{actor.name}'s usage summary totals {amount!r}, more than the ${total:,.2f} "
-                              f"{actor.name} spent: someone else's usage was counted; evidence: {summary}")
-    checks.money_equals(amount, total, f"{actor.name}'s monthly total in the usage summary", summary)
+        owners = ", ".join(f"{m} ({owner_of_model(world, m, name) or 'nobody here'})" for m in foreign)
+        raise IsolationBreach(f"{what} includes models {name} never used: {owners}; evidence: {body}")
+    if isinstance(amount, (int, float)) and Decimal(str(amount)) > own_total + Decimal("0.005"):
+        raise IsolationBreach(f"{what} says {amount!r} a month, more than the ${own_total:,.2f} {name} spent: "
+                              f"someone else's usage was counted; evidence: {body}")
+    checks.money_equals(amount, own_total, f"the monthly total of {what}", body)
     if listed != models:
-        raise BusinessOutcomeFailure(f"{actor.name}'s usage summary should list {', '.join(sorted(models))}, it lists "
-                                     f"{', '.join(sorted(map(str, listed))) or 'nothing'}; evidence: {summary}")
+        raise BusinessOutcomeFailure(f"{what} should cover {', '.join(sorted(models))}; it covers "
+                                     f"{', '.join(sorted(map(str, listed))) or 'nothing'}; evidence: {body}")
 
 
 # ---- probing another person's thread and run over the chat ----------------------------------
