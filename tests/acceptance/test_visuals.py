@@ -41,7 +41,9 @@ def test_savings_table_lists_each_recommendation_and_the_totals():
     html = visuals.savings_table_html(cost, "Alice")
     for rec in cost["recommendations"]:
         assert rec["title"] in html and f"${rec['monthly_savings_usd']:,.2f}" in html
-    assert f"${cost['potential_savings']['monthly_amount']:,.2f}" in html and "Total a year" in html
+    potential = cost["potential_savings"]
+    assert f"${potential['monthly_amount']:,.2f}" in html and f"a year ${potential['annual_amount']:,.2f}" in html
+    assert f"{potential['percentage']} % of current spend" in html
 
 
 def test_savings_table_escapes_text():
@@ -78,3 +80,31 @@ def test_summary_groups_by_journey_and_category(tmp_path):
     assert "### Isolation breach (1)" in text and "### Suite defect (1)" in text
     assert "$423.00 a month of savings shown to users in 1 passing scenario(s)" in text
     assert text.index("saves money") > text.index("## Slowest journeys")
+
+
+def _short_tools_run():
+    """Four tools that each take a millisecond, one right after the other, in a run of a second."""
+    from acceptance.events import Event
+
+    def event(kind, at, tool=None, execution=None):
+        data = {"execution_id": execution} if execution else {}
+        return Event(kind, data, None, None, "run-1", "t-1", "cost_optimizer", tool, {}, at)
+    events = [event("agent_started", 0.0)]
+    for k, tool in enumerate(["usage_reader", "price_lookup", "cache_planner", "batch_planner"]):
+        events += [event("tool_executing", 0.100 + k * 0.002, tool, f"x{k}"),
+                   event("tool_completed", 0.101 + k * 0.002, tool, f"x{k}")]
+    return events + [event("agent_completed", 1.0)]
+
+
+def test_timeline_tool_labels_never_overlap_when_tools_are_short():
+    root = ET.fromstring(visuals.timeline_svg(_short_tools_run()))
+    labels = [(float(t.get("x")), float(t.get("y")), t.text) for t in root.iter(f"{SVG}text")
+              if t.get("class") == "tool-label"]
+    assert len(labels) >= 2  # above and below the bars
+    for i, (x1, y1, text1) in enumerate(labels):
+        for x2, y2, text2 in labels[i + 1:]:
+            if y1 == y2:  # same row: the earlier label must end before the next one starts
+                left, right = sorted([(x1, text1), (x2, text2)])
+                assert left[0] + visuals.label_width(left[1]) <= right[0], (left, right)
+    bars = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "tool-pair"]
+    assert len(bars) == 4 and all(bar.find(f"{SVG}title") is not None for bar in bars)  # every tool still named

@@ -55,6 +55,10 @@ def test_report_renders_scenarios_timeline_and_savings(report):
             rows = frame.locator("#savings tbody tr")
             assert rows.count() == 1 and "gpt-4o-mini" in rows.first.inner_text()
             assert "$423.00" in frame.locator("#savings tfoot").inner_text()
+            # the whole table is in the preview: nothing cut off at the bottom or the right of its frame
+            fits = frame.locator("html").evaluate(
+                "h => [h.scrollHeight <= h.clientHeight, h.scrollWidth <= h.clientWidth, h.clientHeight]")
+            assert fits[:2] == [True, True], fits
             shot = ROOT / "reports" / "report-screenshot.png"
             shot.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
@@ -77,3 +81,29 @@ def test_history_accumulates_across_builds(report, tmp_path):
     after = history.read_text().splitlines()
     assert before >= 1 and len(after) == before + 1
     assert all(line.startswith("{") for line in after)
+
+
+def test_savings_preview_with_three_recommendations_fits_a_default_frame():
+    """Allure previews an HTML attachment in an iframe of the default height (150 px): three
+    recommendations and the totals fit it, also in a narrow window."""
+    import html as html_lib
+
+    from playwright.sync_api import sync_playwright
+
+    from acceptance import samples
+    from acceptance.reporting import visuals
+    cost = samples.cost_optimizer_result()
+    recs = (cost["recommendations"] * 3)[:3]
+    table = visuals.savings_table_html({**cost, "recommendations": recs}, "Alice")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 700, "height": 400})
+            page.set_content(f'<iframe width="100%" frameborder="0" srcdoc="{html_lib.escape(table)}"></iframe>')
+            frame = page.frame_locator("iframe").first
+            frame.locator("#savings tfoot").wait_for(timeout=10_000)
+            assert frame.locator("#savings tbody tr").count() == 3
+            sizes = frame.locator("html").evaluate("h => [h.scrollHeight, h.clientHeight, h.scrollWidth, h.clientWidth]")
+            assert sizes[0] <= sizes[1] == 150 and sizes[2] <= sizes[3], sizes
+        finally:
+            browser.close()
