@@ -85,7 +85,7 @@ def end_scenario(context, scenario) -> None:
     try:
         world.teardown()
     finally:
-        evidence.attach_scenario_evidence(getattr(context, "allure", None), world)
+        evidence.attach_scenario_evidence(getattr(context, "allure", None), world, redact)
 
 
 def finish(context) -> None:

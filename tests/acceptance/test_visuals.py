@@ -68,7 +68,7 @@ def _result(tmp_path, name, status, epic, message=None, savings=None, start=0, s
 
 
 def test_summary_groups_by_journey_and_category(tmp_path):
-    from acceptance.reporting.allure_writer import write_categories
+    from acceptance.reporting.results_folder import write_categories
     write_categories(tmp_path)
     _result(tmp_path, "saves money", "passed", "Business value", savings="423.00", stop=2500)
     _result(tmp_path, "wrong total", "failed", "Business value", "Business outcome: total should be $423.00\nmore")
