@@ -503,6 +503,8 @@ def build_html_report(results: Path) -> None:
         _say(f"report: {exc}")
         return
     _say(f"Report: {built.index}")
+    if built.gate_failures:
+        _say("report: QUALITY GATE FAILED: these @critical scenarios failed or broke: " + "; ".join(built.gate_failures))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -172,7 +172,7 @@ def new_result(scenario: Any) -> TestResult:
     result = TestResult(uuid=uuid4(), name=title(scenario), fullName=name, start=now())
     result.testCaseId = md5(name)
     result.historyId = md5(name, *[f"{k}={v}" for k, v in items])
-    description = scenario.description or getattr(scenario.parent, "description", None) or []
+    description = scenario.description or (scenario.parent.description if outline_row(scenario) else [])
     result.description = "\n".join(description) or None
     result.parameters = [Parameter(name=k, value=v) for k, v in items]
     path = feature_path(scenario)

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import json
 import re
+import time
+import uuid
 from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .evidence import SAVINGS_LABEL
+from .visuals import markdown_as_text
 
 PASSED = "passed"
+TITLE = "Business summary"
 
 
 def _labels(result: dict[str, Any]) -> dict[str, list[str]]:
@@ -81,6 +85,9 @@ def build(results_dir: Path) -> str:
              f" · platform {env.get('platform.version', '?')} · suite {env.get('suite.version', '?')}"
              + (f" ({env['suite.commit']})" if env.get("suite.commit") else ""), "",
              f"**{'PASSED' if failed == 0 and passed else 'FAILED'}**: {passed} scenarios passed, {failed} failed.", "",
+             "## Business value demonstrated", "",
+             f"${savings:,.2f} a month of savings shown to users in {savings_scenarios} passing scenario(s)"
+             if savings_scenarios else "No passing scenario showed savings.", "",
              "## Journeys", "", "| journey | passed | failed |", "|---|---:|---:|"]
     for epic in sorted(by_epic):
         ok, bad = by_epic[epic]
@@ -92,10 +99,7 @@ def build(results_dir: Path) -> str:
                 lines += [f"### {category} ({len(failures[category])})", ""] + failures[category] + [""]
     else:
         lines += ["None.", ""]
-    lines += ["## Business value demonstrated", "",
-              f"${savings:,.2f} a month of savings shown to users in {savings_scenarios} passing scenario(s)"
-              if savings_scenarios else "No passing scenario showed savings.", "",
-              "## Slowest journeys", "", "| seconds | scenario | journey |", "|---:|---|---|"]
+    lines += ["## Slowest journeys", "", "| seconds | scenario | journey |", "|---:|---|---|"]
     for seconds, title, epic in sorted(durations, reverse=True)[:5]:
         lines.append(f"| {seconds:.2f} | {title} | {epic} |")
     return "\n".join(lines) + "\n"
@@ -105,3 +109,23 @@ def write(results_dir: Path, target: Path | None = None) -> Path:
     target = target or results_dir.parent / "summary.md"
     target.write_text(build(results_dir), encoding="utf-8")
     return target
+
+
+def attach(results_dir: Path) -> None:
+    """The summary of the whole folder as its one global attachment, in plain text (Allure 3 shows text in
+    full on the first page's Global Attachments tab, but Markdown and HTML in a 150 px frame), replacing those the run or each parallel worker attached with ``allure.global_attach``."""
+    for path in results_dir.glob("*-globals.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        mine = [a for a in data.get("attachments", []) if a.get("name") == TITLE]
+        for attachment in mine:
+            (results_dir / attachment["source"]).unlink(missing_ok=True)
+        data["attachments"] = [a for a in data.get("attachments", []) if a.get("name") != TITLE]
+        if mine and not data["attachments"] and not data.get("errors"):
+            path.unlink()
+        elif mine:
+            path.write_text(json.dumps(data), encoding="utf-8")
+    source = f"{uuid.uuid4()}-attachment.txt"
+    (results_dir / source).write_text(markdown_as_text(build(results_dir)), encoding="utf-8")
+    attachment = {"name": TITLE, "source": source, "type": "text/plain", "timestamp": int(time.time() * 1000)}
+    (results_dir / f"{uuid.uuid4()}-globals.json").write_text(json.dumps({"attachments": [attachment]}),
+                                                             encoding="utf-8")

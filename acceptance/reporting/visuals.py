@@ -155,3 +155,26 @@ def conversation_text(turns: Sequence[tuple[str, str, str]]) -> str:
         lines.append(f"Assistant: {answer}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def markdown_as_text(markdown: str) -> str:
+    """The summary's Markdown as plain text: headings underlined, tables in aligned columns, no ``**``."""
+    out: list[str] = []
+    table: list[list[str]] = []
+
+    def flush() -> None:
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))] if table else []
+        out.extend("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table)
+        table.clear()
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip().replace("**", "") for c in line.strip().strip("|").split("|")]
+            if not all(set(c) <= set("-:") for c in cells):
+                table.append(cells)
+            continue
+        flush()
+        level = len(line) - len(line.lstrip("#"))
+        text = line.lstrip("#").strip().replace("**", "")
+        out.extend([text, ("=" if level == 1 else "-") * len(text)] if level else [text])
+    flush()
+    return "\n".join(out) + "\n"
