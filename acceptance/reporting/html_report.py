@@ -70,12 +70,8 @@ def build(results: Path | None = None, output: Path | None = None, history: Path
 
 
 def critical_failures(results: Path) -> list[str]:
-    """Names of the failed or broken @critical scenarios (what fails the quality gate of allurerc.mjs)."""
-    out = []
-    for path in sorted(results.glob("*-result.json")):
-        result = json.loads(path.read_text(encoding="utf-8"))
-        critical = {"name": "severity", "value": "critical"} in result.get("labels", [])
-        if critical and result.get("status") in ("failed", "broken"):
-            params = ", ".join(f"{p['name']}={p['value']}" for p in result.get("parameters") or [])
-            out.append(result.get("name", "?") + (f" [{params}]" if params else ""))
-    return out or ["(see the Quality gates tab of the report)"]
+    """The failed or broken @critical scenarios (what fails the quality gate of allurerc.mjs)."""
+    found = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(results.glob("*-result.json"))]
+    return [r.get("name", "?") + "".join(f" [{p['name']}={p['value']}]" for p in r.get("parameters") or [])
+            for r in found if {"name": "severity", "value": "critical"} in r.get("labels", [])
+            and r.get("status") in ("failed", "broken")] or ["(see the Quality Gates tab of the report)"]

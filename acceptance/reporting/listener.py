@@ -1,13 +1,9 @@
-"""allure-behave's listener (hooks mode) with the few patches this suite needs.
-
-Each patch says which upstream issue it works around; a meta-test named after that issue
-(``tests/suite/test_allure_wiring.py::test_allure_python_<issue>_...``) pins it, so it can go once
-allure-behave fixes the issue. Ready patches for upstream are in ``docs/upstream/``.
-
+"""allure-behave's listener (hooks mode) with the patches the suite needs, each naming the upstream
+issue it works around and pinned by ``tests/suite/test_allure_wiring.py::test_allure_python_<issue>_*``
+(drop it once allure-behave fixes the issue; ready patches for upstream are in ``docs/upstream/``).
 Only behave's public model is read: ``status``, ``exception``, ``error_message``, ``tags``,
 ``inherited_tags``, ``parent``, ``all_steps``, ``skip_reason``, ``captured``, outlines' ``examples``
-and ``scenarios``.
-"""
+and ``scenarios``."""
 from __future__ import annotations
 
 import json
@@ -22,82 +18,58 @@ from allure_behave.listener import AllureListener
 from allure_commons import hookimpl
 from allure_commons.logger import AllureFileLogger
 from allure_commons.mapping import parse_tag
-from allure_commons.model2 import Label, Link, Parameter, Status, StatusDetails, TestResult, TestStepResult
+from allure_commons.model2 import Label, Link, Parameter, Status, StatusDetails, TestResult
 from allure_commons.types import AttachmentType, LabelType, Severity
 from allure_commons.utils import host_tag, md5, now, thread_tag, uuid4
 
 from .results_folder import exception_message
 
-Redact = Callable[[Any], Any]
+HookErrors = list[tuple[str, BaseException]]
 SEVERITIES = {s.value for s in Severity}
-SKIPPED_STATES = {"skipped", "untested", "untested_pending", "untested_undefined", "executing"}
 _PLUMBING = tuple(str(Path(p).resolve().parent) + os.sep for p in (__file__, behave.__file__))
 
 
-# ----------------------------------------------------------------------------- redaction
 class RedactingFileLogger(AllureFileLogger):
-    """allure-commons' file logger, with every result, container, globals file and attachment passed
-    through ``redact`` (a text function) before it is written. A redaction failure withholds the text."""
+    """allure-commons' file logger; every result, globals file and attachment passes through ``redact``
+    (a text function) first. A redaction failure withholds the text."""
 
-    def __init__(self, report_dir: Path, redact: Redact | None = None):
-        super().__init__(report_dir, clean=False)
-        self.report_dir = Path(report_dir).absolute()
-        self.redact = redact or (lambda text: text)
+    def __init__(self, report_dir: Path, redact: Callable[[str], str]):
+        super().__init__(report_dir)
+        self.report_dir, self.redact = Path(report_dir).absolute(), redact
 
-    def _safe(self, text: str) -> str:
-        try:
-            return str(self.redact(text))
-        except Exception:  # noqa: BLE001 - fail closed
-            return "[content withheld: redaction failed]"
-
-    def _write(self, item: Any) -> None:
-        data = attr.asdict(item, filter=lambda _, v: v or v is False)
-        name = item.file_pattern.format(prefix=uuid4())
-        tmp = self.report_dir / f"{name}.tmp"
-        tmp.write_text(self._safe(json.dumps(data, ensure_ascii=False)), encoding="utf-8")
-        os.replace(tmp, self.report_dir / name)
-
-    @hookimpl
-    def report_result(self, result):
-        self._write(result)
-
-    @hookimpl
-    def report_container(self, container):
-        self._write(container)
-
-    @hookimpl
-    def report_globals(self, globals_item):
-        self._write(globals_item)
-
-    @hookimpl
-    def report_attached_data(self, body, file_name):
-        if isinstance(body, (bytes, bytearray)):
+    def _save(self, file_name: str, data: str | bytes) -> None:
+        if isinstance(data, (bytes, bytearray)):
             try:
-                body = bytes(body).decode("utf-8")
+                data = bytes(data).decode("utf-8")
             except UnicodeDecodeError:
-                body = bytes(body)
-        data = self._safe(body).encode("utf-8") if isinstance(body, str) else body
-        tmp = self.report_dir / f"{file_name}.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, self.report_dir / file_name)
+                data = bytes(data)
+        if isinstance(data, str):
+            try:
+                data = str(self.redact(data)).encode("utf-8")
+            except Exception:  # noqa: BLE001 - fail closed
+                data = b"[content withheld: redaction failed]"
+        (self.report_dir / f"{file_name}.tmp").write_bytes(data)
+        os.replace(self.report_dir / f"{file_name}.tmp", self.report_dir / file_name)
 
-    @hookimpl
-    def report_attached_file(self, source, file_name):
-        self.report_attached_data(Path(source).read_bytes(), file_name)
+    def _item(self, item: Any) -> None:
+        data = json.dumps(attr.asdict(item, filter=lambda _, v: v or v is False), ensure_ascii=False)
+        self._save(item.file_pattern.format(prefix=uuid4()), data)
+
+    report_result = hookimpl(lambda self, result: self._item(result))
+    report_container = hookimpl(lambda self, container: self._item(container))
+    report_globals = hookimpl(lambda self, globals_item: self._item(globals_item))
+    report_attached_data = hookimpl(lambda self, body, file_name: self._save(file_name, body))
+    report_attached_file = hookimpl(lambda self, source, file_name: self._save(file_name, Path(source).read_bytes()))
 
 
-# ----------------------------------------------------------------------------- identity
+# ----------------------------------------------------------------------------- names and labels
 def outline_row(scenario: Any) -> Any:
-    """The Examples row an outline scenario was built from (``None`` for a plain scenario), found
-    through the outline's public ``examples`` and ``scenarios``."""
-    outline = scenario.parent if getattr(scenario.parent, "type", None) == "scenario_outline" else None
-    if outline is None:
+    """The Examples row an outline scenario was built from (``None`` for a plain scenario)."""
+    outline = scenario.parent
+    if getattr(outline, "type", None) != "scenario_outline":
         return None
     rows = [row for examples in outline.examples for row in (examples.table or [])]
-    for built, row in zip(outline.scenarios, rows):
-        if built is scenario:
-            return row
-    return None
+    return next((row for built, row in zip(outline.scenarios, rows) if built is scenario), None)
 
 
 def row_items(scenario: Any) -> list[tuple[str, str]]:
@@ -112,52 +84,40 @@ def rule_of(scenario: Any) -> Any:
     return node
 
 
-def title(scenario: Any) -> str:
-    """The scenario's name without behave's outline suffix (`` -- @1.2 Examples``)."""
-    name = scenario.name or scenario.keyword
-    return name.rsplit(" -- @", 1)[0] if outline_row(scenario) is not None else name
-
-
 def feature_path(scenario: Any) -> str:
     path = Path(scenario.filename or "")
-    if path.is_absolute():
-        try:
-            path = path.relative_to(Path.cwd())
-        except ValueError:
-            pass
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        path = path.relative_to(Path.cwd())
     return PurePath(path).as_posix()
 
 
 def full_name(scenario: Any) -> str:
     """``<feature file> :: [<rule> ::] <scenario>``; outline rows share the outline's name."""
-    rule = rule_of(scenario)
-    parts = [feature_path(scenario) or scenario.feature.name] + ([rule.name or rule.keyword] if rule else [])
-    row_owner = scenario.parent if outline_row(scenario) is not None else scenario
-    return " :: ".join(parts + [row_owner.name if row_owner is not scenario else title(scenario)])
+    rule, row = rule_of(scenario), outline_row(scenario)
+    name = scenario.parent.name if row is not None else scenario.name or scenario.keyword
+    return " :: ".join([feature_path(scenario) or scenario.feature.name] + ([rule.name] if rule else []) + [name])
 
 
 def tag_labels(tags: list[str]) -> tuple[list[Label], list[Link], list[str], str]:
+    """``@critical`` etc. as severity, ``@epic:``/``@story:``/``@feature:`` (underscores as spaces),
+    ``@allure.*`` as allure-behave reads them, any other tag as a tag."""
     labels, links, features, severity = [], [], [], Severity.NORMAL.value
     for tag in tags:
-        prefix, sep, value = tag.partition(":")
+        kind, sep, value = tag.partition(":")
+        parsed = parse_tag(tag) if tag.lower().startswith("allure.") else None
         if tag.lower() in SEVERITIES:
             severity = tag.lower()
-        elif sep and prefix.lower() in ("epic", "story", "feature") and value:
-            readable = value.replace("_", " ").strip()
-            features.append(readable) if prefix.lower() == "feature" else labels.append(Label(prefix.lower(), readable))
-        elif tag.lower().startswith("allure."):
-            parsed = parse_tag(tag)
-            if isinstance(parsed, Link):
-                links.append(parsed)
-            elif parsed.name == LabelType.SEVERITY:
-                severity = str(getattr(parsed.value, "value", parsed.value))
-            elif parsed.name == LabelType.FEATURE:
-                features.append(str(parsed.value))
-            else:
-                labels.append(Label(parsed.name, str(parsed.value)))
+        elif sep and value and kind.lower() in ("epic", "story", "feature"):
+            labels.append(Label(kind.lower(), value.replace("_", " ").strip()))
+        elif isinstance(parsed, Link):
+            links.append(parsed)
+        elif parsed is not None:
+            labels.append(Label(parsed.name, str(getattr(parsed.value, "value", parsed.value))))
         else:
             labels.append(Label(LabelType.TAG, tag))
-    return labels, links, features, severity
+    features += [label.value for label in labels if label.name == LabelType.FEATURE]
+    severity = next((label.value for label in labels if label.name == LabelType.SEVERITY), severity)
+    return [x for x in labels if x.name not in (LabelType.FEATURE, LabelType.SEVERITY)], links, features, severity
 
 
 def common_labels() -> list[Label]:
@@ -165,40 +125,30 @@ def common_labels() -> list[Label]:
             Label(LabelType.HOST, host_tag()), Label(LabelType.THREAD, thread_tag())]
 
 
-def new_result(scenario: Any) -> TestResult:
-    """What allure-behave's ``start_scenario`` builds, with the suite's names and labels: the rule
-    in the name, the title path and ``subSuite``; Rule tags inherited; ``@epic:``/``@story:`` tags."""
-    name, items, rule = full_name(scenario), row_items(scenario), rule_of(scenario)
-    result = TestResult(uuid=uuid4(), name=title(scenario), fullName=name, start=now())
-    result.testCaseId = md5(name)
-    result.historyId = md5(name, *[f"{k}={v}" for k, v in items])
-    description = scenario.description or (scenario.parent.description if outline_row(scenario) else [])
-    result.description = "\n".join(description) or None
+def new_result(scenario: Any, uuid: str) -> TestResult:
+    """allure-python #886: what allure-behave's ``start_scenario`` builds, plus the rule (in the name,
+    title path and ``subSuite``), Rule tags, outline rows named without behave's `` -- @1.2`` suffix."""
+    name, items, rule, row = full_name(scenario), row_items(scenario), rule_of(scenario), outline_row(scenario)
+    title = scenario.name.rsplit(" -- @", 1)[0] if row is not None else scenario.name or scenario.keyword
+    result = TestResult(uuid=uuid, name=title, fullName=name, start=now(), testCaseId=md5(name),
+                        historyId=md5(name, *[f"{k}={v}" for k, v in items]))
+    result.description = "\n".join(scenario.description or (scenario.parent.description if row else [])) or None
     result.parameters = [Parameter(name=k, value=v) for k, v in items]
     path = feature_path(scenario)
-    folder = PurePath(path).parent.as_posix() if path else ""
-    feature = scenario.feature.name or PurePath(path).name
-    result.titlePath = [p for p in PurePath(folder).parts if p not in ("", ".")] + [feature]
-    tags = list(dict.fromkeys([*scenario.inherited_tags, *scenario.tags]))
-    labels, links, features, severity = tag_labels([str(t) for t in tags])
-    result.labels += [Label(LabelType.FEATURE, f) for f in features or [feature]] + labels
-    result.labels.append(Label(LabelType.SEVERITY, severity))
-    if folder not in ("", "."):
-        result.labels.append(Label(LabelType.PARENT_SUITE, folder))
-    result.labels.append(Label(LabelType.SUITE, feature))
-    if rule is not None:
-        result.titlePath.append(rule.name or rule.keyword)
-        result.labels += [Label(LabelType.SUB_SUITE, rule.name or rule.keyword), Label("rule", rule.name)]
-    result.labels += common_labels()
-    result.links += links
+    folder, feature = PurePath(path).parent.as_posix(), scenario.feature.name or PurePath(path).name
+    result.titlePath = [p for p in PurePath(folder).parts if p != "."] + [feature] + ([rule.name] if rule else [])
+    labels, result.links, features, severity = tag_labels([str(t) for t in dict.fromkeys(
+        [*scenario.inherited_tags, *scenario.tags])])
+    result.labels = [Label(LabelType.FEATURE, f) for f in features or [feature]] + labels + [
+        Label(LabelType.SEVERITY, severity), *([Label(LabelType.PARENT_SUITE, folder)] if folder != "." else []),
+        Label(LabelType.SUITE, feature), *([Label(LabelType.SUB_SUITE, rule.name), Label("rule", rule.name)]
+                                           if rule else []), *common_labels()]
     return result
 
 
 # ----------------------------------------------------------------------------- outcomes
-def trace_of(exc: BaseException | None, hook: str | None = None) -> str | None:
+def trace_of(exc: BaseException, hook: str | None = None) -> str:
     """The traceback without behave's and this package's frames at the top."""
-    if exc is None:
-        return None
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PLUMBING):
         tb = tb.tb_next
@@ -206,55 +156,43 @@ def trace_of(exc: BaseException | None, hook: str | None = None) -> str | None:
     return f"HOOK-ERROR in {hook}\n{text}" if hook else text
 
 
-def details(exc: BaseException, hook: str | None = None, also: list[tuple[str, BaseException]] = ()) -> StatusDetails:
+def details(exc: BaseException, hook: str | None = None, also: HookErrors = ()) -> StatusDetails:
     message = exception_message(exc)
     if also:
         message += "\n\nAlso:\n" + "\n".join(f"HOOK-ERROR in {h}: {exception_message(e)}" for h, e in also)
     return StatusDetails(message=message, trace=trace_of(exc, hook))
 
 
-def status_of(exc: BaseException) -> str:
-    return Status.FAILED if isinstance(exc, AssertionError) else Status.BROKEN
-
-
-def step_outcome(step: Any, hook_errors: list[tuple[str, BaseException]] = ()) -> tuple[str, StatusDetails | None]:
-    state = step.status.name
-    own = step.exception if not any(step.exception is e for _, e in hook_errors) else None
-    if own is not None:
-        return status_of(own), details(own, also=list(hook_errors))
+def step_outcome(step: Any, hook_errors: HookErrors) -> tuple[str, StatusDetails | None]:
+    """The step's status with a message that starts with its report category (allure-behave writes
+    the exception's module path first, which no category matches)."""
+    state, own = step.status.name, step.exception
+    if own is not None and not any(own is e for _, e in hook_errors):
+        return Status.FAILED if isinstance(own, AssertionError) else Status.BROKEN, details(own, also=hook_errors)
     if hook_errors:
-        (hook, exc), *others = hook_errors
-        return Status.BROKEN, details(exc, hook, others)
-    if state == "passed":
-        return Status.PASSED, None
-    if state in SKIPPED_STATES:
-        return Status.SKIPPED, None
+        return Status.BROKEN, details(hook_errors[0][1], hook_errors[0][0], hook_errors[1:])
+    if state in ("passed", "skipped", "executing") or state.startswith("untested"):
+        return (Status.PASSED, None) if state == "passed" else (Status.SKIPPED, None)
     if state == "undefined":
         return Status.BROKEN, StatusDetails(message=f"Undefined step: {step.keyword} {step.name}")
     return Status.BROKEN, StatusDetails(message=(step.error_message or f"Step {state}").strip())
 
 
 class SuiteListener(AllureListener):
-    """:class:`allure_behave.listener.AllureListener` with the suite's patches; driven by
-    :mod:`acceptance.reporting.behave_hooks`."""
+    """:class:`allure_behave.listener.AllureListener`, patched; driven by :mod:`.behave_hooks`."""
 
     def __init__(self, behave_config: Any):
         super().__init__(behave_config)
         self.started_steps: set[int] = set()
-        self.step_errors: dict[int, list[tuple[str, BaseException]]] = {}
-        self.scenario_errors: list[tuple[str, BaseException]] = []
-        self.reported: set[int] = set()  # scenarios already written (e.g. broken by a before_feature error)
+        self.step_errors: dict[int, HookErrors] = {}
+        self.scenario_errors: HookErrors = []
+        self.reported: set[int] = set()  # scenarios written already
 
-    # -- names, labels and Rule tags (see new_result)
     def start_scenario(self, scenario: Any) -> None:
         self.current_scenario_uuid = uuid4()
         self.group_context.enter()
-        self.started_steps.clear()
-        self.step_errors.clear()
-        self.scenario_errors = []
-        result = new_result(scenario)
-        result.uuid = self.current_scenario_uuid
-        self.logger.schedule_test(self.current_scenario_uuid, result)
+        self.started_steps, self.step_errors, self.scenario_errors = set(), {}, []
+        self.logger.schedule_test(self.current_scenario_uuid, new_result(scenario, self.current_scenario_uuid))
 
     def start_behave_step(self, step: Any) -> None:
         self.started_steps.add(id(step))
@@ -264,115 +202,92 @@ class SuiteListener(AllureListener):
         status, status_details = step_outcome(step, self.step_errors.get(id(step), []))
         self.logger.stop_step(self.current_step_uuid, stop=now(), status=status, statusDetails=status_details)
 
-    # -- allure-python #580 / #899: hook errors make the scenario broken with their message, and the
-    #    steps behave never ran are listed as skipped
     def stop_scenario(self, scenario: Any) -> None:
+        """allure-python #580: a hook error makes the scenario broken with the hook's message (not
+        skipped without one), and the steps behave never ran are listed, skipped."""
         if self.current_scenario_uuid is None or id(scenario) in self.reported:
             return
         self.reported.add(id(scenario))
-        first = None
         for step in scenario.all_steps:
             if id(step) not in self.started_steps:
                 self.start_behave_step(step)
                 self.stop_behave_step(step)
         result = self.logger.get_test(self.current_scenario_uuid)
-        for step_result in result.steps:
-            if first is None and step_result.status in (Status.FAILED, Status.BROKEN):
-                first = (step_result.status, step_result.statusDetails)
-        before = [(h, e) for h, e in self.scenario_errors if h.startswith("before_")]
-        after = [(h, e) for h, e in self.scenario_errors if not h.startswith("before_")]
+        first = next(((s.status, s.statusDetails) for s in result.steps if s.status in (Status.FAILED, Status.BROKEN)),
+                     None)
+        errors = sorted(self.scenario_errors, key=lambda error: not error[0].startswith("before_"))
         state = scenario.status.name
-        if before:
-            (hook, exc), *others = before + after
-            result.status, result.statusDetails = Status.BROKEN, details(exc, hook, others)
+        if errors and (first is None or errors[0][0].startswith("before_")):
+            result.status, result.statusDetails = Status.BROKEN, details(errors[0][1], errors[0][0], errors[1:])
         elif first is not None:
             result.status, result.statusDetails = first
-            if after:
-                extra = "\n".join(f"HOOK-ERROR in {h}: {exception_message(e)}" for h, e in after)
+            if errors:
+                extra = "\n".join(f"HOOK-ERROR in {h}: {exception_message(e)}" for h, e in errors)
                 result.statusDetails = StatusDetails(message=f"{first[1].message}\n\nAlso:\n{extra}",
                                                      trace=first[1].trace)
-        elif after:
-            (hook, exc), *others = after
-            result.status, result.statusDetails = Status.BROKEN, details(exc, hook, others)
         elif scenario.hook_failed or state in ("failed", "error", "hook_error", "cleanup_error"):
             message = (scenario.error_message or f"Scenario {state.replace('_', ' ')}").strip()
             result.status, result.statusDetails = Status.BROKEN, StatusDetails(message=message)
-        elif state == "skipped":
-            reason = scenario.skip_reason
+        elif state in ("skipped", "untested"):
+            reason = scenario.skip_reason if state == "skipped" else "Not executed (the run was aborted)"
             result.status, result.statusDetails = Status.SKIPPED, StatusDetails(message=reason) if reason else None
-        elif state == "untested":
-            result.status = Status.SKIPPED
-            result.statusDetails = StatusDetails(message="Not executed (the run was aborted)")
         else:
             result.status = Status.PASSED
-        if result.status != Status.PASSED:
-            self.attach_captured_output(scenario)
+        captured = getattr(scenario, "captured", None)
+        if result.status != Status.PASSED and captured is not None and captured.has_output():
+            self.logger.attach_data(uuid4(), captured.make_output(), name="Captured output",
+                                    attachment_type=AttachmentType.TEXT)
         result.stop = now()
         self.logger.close_test(self.current_scenario_uuid)
         self.group_context.append_test(self.current_scenario_uuid)
         self.group_context.exit()
         self.current_scenario_uuid = self.current_step_uuid = None
 
-    def attach_captured_output(self, scenario: Any) -> None:
-        captured = getattr(scenario, "captured", None)
-        try:
-            output = captured.make_output() if captured is not None and captured.has_output() else ""
-        except Exception:  # noqa: BLE001 - a capture problem must not hide the result
-            output = ""
-        if output:
-            self.logger.attach_data(uuid4(), output, name="Captured output", attachment_type=AttachmentType.TEXT)
-
     def break_scenarios(self, scenarios: list[Any], hook: str, exc: BaseException) -> None:
-        """allure-python #899: a ``before_feature``/``before_rule`` error leaves the feature's scenarios
-        out of the report; here each one that would have run is written, broken with the hook's message."""
+        """allure-python #899: the scenarios of a feature or rule whose ``before_*`` hook failed are
+        left out of the report; here each one that would have run is written, broken with its message."""
         for scenario in scenarios:
-            if id(scenario) in self.reported or not scenario.should_run(self.behave_config):
-                continue
-            self.start_scenario(scenario)
-            self.scenario_errors = [(hook, exc)]
-            self.stop_scenario(scenario)
+            if id(scenario) not in self.reported and scenario.should_run(self.behave_config):
+                self.start_scenario(scenario)
+                self.scenario_errors = [(hook, exc)]
+                self.stop_scenario(scenario)
 
-    # -- allure-python #776: allure.dynamic.title/label/parameter reach the result
+    # allure-python #776: allure.dynamic.title/label/parameter reach the result
     @hookimpl
     def add_title(self, test_title):
-        result = self.logger.get_test(None)
-        if result is not None:
+        if (result := self.logger.get_test(None)) is not None:
             result.name = str(test_title)
 
     @hookimpl
     def add_label(self, label_type, labels):
-        result = self.logger.get_test(None)
-        if result is not None:
-            for value in labels:
-                label = Label(str(label_type), str(getattr(value, "value", value)))
-                if label not in result.labels:
-                    result.labels.append(label)
+        if (result := self.logger.get_test(None)) is not None:
+            new = [Label(str(label_type), str(getattr(v, "value", v))) for v in labels]
+            result.labels += [label for label in new if label not in result.labels]
 
     @hookimpl
     def add_parameter(self, name, value, excluded, mode):
-        result = self.logger.get_test(None)
-        if result is not None:
-            result.parameters = [p for p in result.parameters or [] if p.name != name]
-            result.parameters.append(Parameter(name=str(name), value=value if isinstance(value, str) else repr(value),
-                                               excluded=excluded, mode=getattr(mode, "value", mode)))
+        if (result := self.logger.get_test(None)) is not None:
+            value = value if isinstance(value, str) else repr(value)
+            result.parameters = [p for p in result.parameters if p.name != name] + [
+                Parameter(name=str(name), value=value, excluded=excluded, mode=getattr(mode, "value", mode))]
 
-    # -- allure-python #764: results that are no scenario (preflight, run and feature hook errors), with
-    #    what was attached before them in before_all
     def open_run_result(self) -> str:
+        """allure-python #764: steps and attachments of ``before_all`` are lost (no test is open); this
+        result holds them until :meth:`close_run_result` names it (e.g. the preflight) or it is dropped."""
         uuid = uuid4()
-        self.logger.schedule_test(uuid, TestResult(uuid=uuid, name="Run setup", fullName="run::setup", start=now()))
+        self.logger.schedule_test(uuid, TestResult(uuid=uuid, name="Run setup", start=now()))
         return uuid
 
     def close_run_result(self, uuid: str | None, name: str, status: str, message: str | None = None,
                          trace: str | None = None, labels: dict[str, Any] | None = None) -> None:
-        uuid = uuid or self.open_run_result()
-        result = self.logger.get_test(uuid)
-        result.name, result.fullName = name, "run::" + name if not (labels or {}).get("fullName") else labels["fullName"]
+        """Write a result that is no scenario: a run's preflight or setup, a feature's teardown."""
+        labels = {"suite": "Run", **(labels or {})}
+        result = self.logger.get_test(uuid := uuid or self.open_run_result())
+        result.name, result.fullName, result.status = name, labels.pop("fullName", f"run::{name}"), status
         result.historyId = result.testCaseId = md5(result.fullName)
-        result.status = status
         if message is not None or trace is not None or status in (Status.FAILED, Status.BROKEN):
             result.statusDetails = StatusDetails(message=message or f"{name}: {status}", trace=trace)
-        for key, values in {"suite": "Run", **{k: v for k, v in (labels or {}).items() if k != "fullName"}}.items():
+        for key, values in labels.items():
             result.labels += [Label(key, str(v)) for v in (values if isinstance(values, (list, tuple)) else [values])]
         result.labels += common_labels()
         result.stop = now()

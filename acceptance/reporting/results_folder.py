@@ -62,26 +62,14 @@ def write_categories(results_dir: str | os.PathLike) -> Path:
     return _write(Path(results_dir) / "categories.json", json.dumps(categories(), indent=2) + "\n")
 
 
-def _escape(text: str, key: bool) -> str:
-    out = []
-    for index, char in enumerate(text):
-        special = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(char)
-        if special:
-            out.append(special)
-        elif char in "=:#! " and (key or index == 0):
-            out.append("\\" + char)
-        elif ord(char) > 0x7E or ord(char) < 0x20:
-            out.append("\\u%04x" % ord(char) if ord(char) <= 0xFFFF else char)
-        else:
-            out.append(char)
-    return "".join(out)
-
-
 def write_environment(results_dir: str | os.PathLike, mapping: Mapping[str, Any],
                       *, redact: Callable[[str], str] | None = None) -> Path:
-    """``environment.properties`` (Java properties); ``None`` values left out."""
-    lines = [f"{_escape(str(k), True)}={_escape(redact(str(v)) if redact else str(v), False)}"
-             for k, v in mapping.items() if v is not None]
+    """``environment.properties`` (keys are plain names; values escaped as Java properties); ``None``
+    values left out."""
+    def value(text: str) -> str:
+        text = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+        return "\\" + text if text[:1] in (" ", "=", ":", "#", "!") else text
+    lines = [f"{k}={value(redact(str(v)) if redact else str(v))}" for k, v in mapping.items() if v is not None]
     return _write(Path(results_dir) / "environment.properties", "\n".join(lines) + ("\n" if lines else ""))
 
 
@@ -89,10 +77,7 @@ def write_executor(results_dir: str | os.PathLike, name: str, build_name: str, b
                    report_url: str | None = None, *, executor_type: str | None = None,
                    build_url: str | None = None, report_name: str | None = None) -> Path:
     """``executor.json``: who ran the suite; ``buildOrder`` orders the history."""
-    try:
-        order: int | str = int(build_order)
-    except (TypeError, ValueError):
-        order = build_order
+    order = int(build_order) if str(build_order).isdigit() else build_order
     data = {"name": name, "buildName": build_name, "buildOrder": order, "type": executor_type,
             "buildUrl": build_url, "reportUrl": report_url, "reportName": report_name}
     return _write(Path(results_dir) / "executor.json",

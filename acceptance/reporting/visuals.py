@@ -2,6 +2,7 @@
 saw (HTML) and the conversation (text). Pure functions of events and results."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from html import escape
 from typing import Any, Sequence
 
@@ -178,3 +179,27 @@ def markdown_as_text(markdown: str) -> str:
         out.extend([text, ("=" if level == 1 else "-") * len(text)] if level else [text])
     flush()
     return "\n".join(out) + "\n"
+
+
+def summary_markdown(environment: dict[str, str], by_epic: dict[str, list[int]],
+                     failures: dict[str, list[tuple[str, str, str]]], savings: float, savings_scenarios: int,
+                     slowest: list[tuple[float, str, str]]) -> str:
+    """The run's summary (``reports/summary.md``): verdict, savings, journeys, failures, slowest."""
+    passed, failed = sum(v[0] for v in by_epic.values()), sum(v[1] for v in by_epic.values())
+    env = environment
+    lines = ["# Acceptance run summary", "",
+             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · target: {env.get('target', 'unknown')}"
+             f" · platform {env.get('platform.version', '?')} · suite {env.get('suite.version', '?')}"
+             + (f" ({env['suite.commit']})" if env.get("suite.commit") else ""), "",
+             f"**{'PASSED' if failed == 0 and passed else 'FAILED'}**: {passed} scenarios passed, {failed} failed.", "",
+             "## Business value demonstrated", "",
+             f"${savings:,.2f} a month of savings shown to users in {savings_scenarios} passing scenario(s)"
+             if savings_scenarios else "No passing scenario showed savings.", "",
+             "## Journeys", "", "| journey | passed | failed |", "|---|---:|---:|"]
+    lines += [f"| {epic} | {ok} | {bad} |" for epic, (ok, bad) in sorted(by_epic.items())]
+    lines += ["", "## Failures by category", ""] + ([] if failures else ["None.", ""])
+    for category, items in failures.items():
+        lines += [f"### {category} ({len(items)})", ""] + [f"- **{t}** ({e}): {why}" for t, e, why in items] + [""]
+    lines += ["## Slowest journeys", "", "| seconds | scenario | journey |", "|---:|---|---|"]
+    lines += [f"| {seconds:.2f} | {title} | {epic} |" for seconds, title, epic in slowest]
+    return "\n".join(lines) + "\n"
