@@ -742,3 +742,22 @@ behave_hooks.install(""", 1), encoding="utf-8")
     result = by_name(load_results(tmp_path / "allure-results"))["A tag hook fails"]
     assert result["status"] == "broken", result
     assert "before_tag exploded" in message(result)
+
+
+def test_allure_behave_hooks_after_scenario_attachments_land_in_the_scenario(tmp_path):
+    """``allure_behave.hooks`` closes a scenario before the suite's ``after_scenario`` runs (see
+    docs/upstream/allure-behave-hooks-after-hooks-run-first.patch): the evidence attached there, as the
+    suite attaches every timeline and transcript, must land in the scenario."""
+    write_project(tmp_path)
+    environment = tmp_path / "features/environment.py"
+    environment.write_text(environment.read_text(encoding="utf-8").replace(
+        '''    if "boom_after" in scenario.tags:''',
+        '''    allure.attach("after " + scenario.name, name="after_scenario evidence",
+                  attachment_type=allure.attachment_type.TEXT)
+    if "boom_after" in scenario.tags:''', 1), encoding="utf-8")
+    proc = run_behave(tmp_path, "features/second.feature")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = by_name(load_results(tmp_path / "allure-results"))
+    for name in ("First of the second feature", "Second of the second feature"):
+        (evidence,) = [a for a in results[name]["attachments"] if a["name"] == "after_scenario evidence"]
+        assert read_attachment(tmp_path / "allure-results", evidence) == "after " + name
