@@ -82,8 +82,9 @@ class AllureHooks:
         """A result that is no scenario ("Preflight: ...", broken, "Infrastructure: ..."); made during
         ``before_all``, it carries what was attached there."""
         uuid, self.setup_uuid = self.setup_uuid, None
-        self._guarded("record_run_outcome", self.listener and self.listener.close_run_result, uuid, name, status,
-                      message, trace, dict(labels or {}))
+        if self.listener is not None:
+            self._guarded("record_run_outcome", self.listener.close_run_result, uuid, name, status, message, trace,
+                          dict(labels or {}))
 
     def after_before_all(self, context: Any) -> None:
         if self.setup_uuid is not None and self.listener is not None:
