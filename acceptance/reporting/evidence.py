@@ -10,7 +10,7 @@ from typing import Any, Callable
 import allure
 from allure_commons.types import AttachmentType
 
-from .visuals import conversation_text, savings_table_html, timeline_svg
+from .visuals import answer_text, conversation_text, savings_table_html, timeline_svg
 
 SAVINGS_LABEL = "savings_monthly_usd"
 
@@ -20,14 +20,13 @@ def _json(value: Any) -> str:
 
 
 def _runs(world) -> list[tuple[str, Any]]:
-    seen, runs = set(), []
+    """(who, run) for each run the scenario's actors saw, once each, in order."""
+    runs: dict[str, tuple[str, Any]] = {}
     for actor in world.actors.values():
         for session in actor.sessions:
             for run in session.runs.values():
-                if run.run_id not in seen:
-                    seen.add(run.run_id)
-                    runs.append((actor.name, run))
-    return runs
+                runs.setdefault(run.run_id, (actor.name, run))
+    return list(runs.values())
 
 
 def _cost_of(run) -> dict | None:
@@ -61,15 +60,7 @@ def attach_scenario_evidence(reporting, world, redact: Callable[[Any], Any] = la
             amount = cost["potential_savings"].get("monthly_amount")
             if isinstance(amount, (int, float)):
                 savings += float(amount)
-        terminal = run.terminal
-        if terminal is None:
-            answer = "(no answer: the run had not ended)"
-        elif terminal.type == "agent_completed":
-            result = terminal.data.get("result")
-            answer = str(result.get("summary", "")) if isinstance(result, dict) else ""
-        else:
-            answer = f"({terminal.type.replace('_', ' ')}: {terminal.data.get('message') or terminal.data.get('reason', '')})"
-        turns.append((who, run.request or "(a run started elsewhere)", answer))
+        turns.append((who, run.request or "(a run started elsewhere)", answer_text(run.terminal)))
     if turns:
         allure.attach(conversation_text(turns), "Conversation", AttachmentType.TEXT)
     if savings:

@@ -148,6 +148,16 @@ def savings_table_html(cost: dict[str, Any], who: str = "") -> str:
             "</tfoot></table></body></html>")
 
 
+def answer_text(terminal: Event | None) -> str:
+    """What the user was answered: the summary of a completed run, else how the run ended."""
+    if terminal is None:
+        return "(no answer: the run had not ended)"
+    if terminal.type == "agent_completed":
+        result = terminal.data.get("result")
+        return str(result.get("summary", "")) if isinstance(result, dict) else ""
+    return f"({terminal.type.replace('_', ' ')}: {terminal.data.get('message') or terminal.data.get('reason', '')})"
+
+
 def conversation_text(turns: Sequence[tuple[str, str, str]]) -> str:
     """``(who, request, answer)`` turns as a readable transcript."""
     lines = []

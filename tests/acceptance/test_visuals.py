@@ -131,3 +131,10 @@ def test_the_report_carries_one_business_summary_for_the_whole_folder(tmp_path):
     assert "$423.00 a month of savings shown to users in 1 passing scenario(s)" in text
     assert text.index("Business value demonstrated") < text.index("Journeys") < text.index("Failures by category")
     assert not (tmp_path / "w1-attachment.txt").exists() and not (tmp_path / "w2-attachment.txt").exists()
+
+
+def test_the_conversation_says_how_a_run_ended_without_an_answer():
+    from acceptance.events import Event
+    error = Event("agent_error", {"message": "the model is unavailable"}, None, None, "r", "t", "supervisor", None, {}, 1.0)
+    assert visuals.answer_text(None) == "(no answer: the run had not ended)"
+    assert visuals.answer_text(error) == "(agent error: the model is unavailable)"
