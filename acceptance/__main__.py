@@ -1,7 +1,9 @@
 """Command line of the suite's library.
 
   python -m acceptance doctor [--base-url URL] [--ws-url URL] [--auth-url URL]
-  python -m acceptance report            build reports/html/index.html from reports/allure-results
+  python -m acceptance report [--results DIR] [--output DIR] [--history FILE]
+                                         build reports/html/index.html from reports/allure-results;
+                                         exit 3 when a @critical scenario failed (the quality gate)
   python -m acceptance mutants [--faults a,b | --ci-subset] [--jobs 2]
                                          prove the suite kills each fault of the reference platform
 """
@@ -38,13 +40,20 @@ def _doctor(args) -> int:
 
 
 def _report(args) -> int:
+    from pathlib import Path
+
     from .reporting.html_report import ReportBuildError, build
     try:
-        built = build()
+        built = build(*(Path(p) if p else None for p in (args.results, args.output, args.history)))
     except ReportBuildError as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 1
     print(f"Report: {built.index} (analytics tags stripped: {built.removed_analytics_tags})")
+    if built.gate_failures:
+        print("report: QUALITY GATE FAILED: these @critical scenarios failed or broke: "
+              + "; ".join(built.gate_failures), file=sys.stderr)
+        return 3
+    print("Quality gate passed: no @critical scenario failed.")
     return 0
 
 
@@ -62,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     doctor.add_argument("--jwt-secret-order", choices=("current", "compat"))
     doctor.set_defaults(run=_doctor)
     report = sub.add_parser("report", help="build the single-file HTML report from the last run")
+    report.add_argument("--results", help="the Allure results folder (default: reports/allure-results)")
+    report.add_argument("--output", help="the report's folder (default: reports/html)")
+    report.add_argument("--history", help="the history file kept across runs (default: reports/history.jsonl)")
     report.set_defaults(run=_report)
     sub.add_parser("mutants", help="prove the suite kills each fault of the reference platform (see --help)")
     args = parser.parse_args(argv)

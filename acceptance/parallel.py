@@ -158,7 +158,7 @@ def discover(behave_options: Sequence[str], paths: Sequence[str]) -> list[Item]:
     from behave.configuration import Configuration
     from behave.runner_util import collect_feature_locations, parse_features
 
-    from acceptance.reporting.allure_writer import AllureBehaveWriter
+    from acceptance.reporting.listener import full_name, row_items
 
     config = Configuration(command_args=list(behave_options) + list(paths), load_config=True)
     wanted = config.paths or ["features"]
@@ -168,8 +168,8 @@ def discover(behave_options: Sequence[str], paths: Sequence[str]) -> list[Item]:
         for scenario in feature.walk_scenarios():
             if not scenario.should_run(config):
                 continue
-            items.append(Item(f"{scenario.filename}:{scenario.line}", AllureBehaveWriter.full_name(scenario),
-                              tuple(AllureBehaveWriter._row_items(scenario)), len(items)))  # noqa: SLF001
+            items.append(Item(f"{scenario.filename}:{scenario.line}", full_name(scenario),
+                              tuple(row_items(scenario)), len(items)))
     return items
 
 
@@ -344,7 +344,7 @@ class Merged:
 
 def merge(workers: Sequence[Worker], target: Path, *, embedded: bool) -> Merged:
     """Every worker's results into ``target`` (cleaned first); the once-per-run files written once."""
-    from acceptance.reporting.allure_writer import write_categories, write_environment, write_executor
+    from acceptance.reporting.results_folder import write_categories, write_environment, write_executor
 
     clean_results_dir(target)
     merged: list[dict[str, Any]] = []
@@ -503,6 +503,8 @@ def build_html_report(results: Path) -> None:
         _say(f"report: {exc}")
         return
     _say(f"Report: {built.index}")
+    if built.gate_failures:
+        _say("report: QUALITY GATE FAILED: these @critical scenarios failed or broke: " + "; ".join(built.gate_failures))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

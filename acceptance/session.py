@@ -85,7 +85,7 @@ def end_scenario(context, scenario) -> None:
     try:
         world.teardown()
     finally:
-        evidence.attach_scenario_evidence(getattr(context, "allure", None), world)
+        evidence.attach_scenario_evidence(getattr(context, "allure", None), world, redact)
 
 
 def finish(context) -> None:
@@ -101,8 +101,14 @@ def finish(context) -> None:
 
 def finished(context, results: Path) -> None:
     """After the last result is written: the one-page summary, printed and saved beside the results."""
+    import allure
+
     from .reporting import summary
+    from .reporting.visuals import markdown_as_text
     path = summary.write(Path(results))
+    # run-level evidence for the report's first page (the report build refreshes it for merged runs)
+    allure.global_attach(markdown_as_text(path.read_text(encoding="utf-8")), name=summary.TITLE,
+                         attachment_type=allure.attachment_type.TEXT)
     if getattr(context, "aborted", False):
         return  # the run stopped before any scenario; its one message was already said
     text = path.read_text(encoding="utf-8")

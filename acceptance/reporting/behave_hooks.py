@@ -1,27 +1,20 @@
-"""Wiring of :class:`AllureBehaveWriter` into ``features/environment.py``.
+"""Wiring allure-behave's listener into ``features/environment.py`` (hooks mode)::
 
-At the end of ``environment.py``::
+    behave_hooks.install(globals(), results_dir=..., redact=..., environment=..., executor=...)
 
-    from acceptance.reporting import behave_hooks
+at the end of the file wraps the suite's hooks (and adds the missing ones). Unlike
+``allure_behave.hooks.allure_report`` (which calls the listener *before* each hook of the suite, with
+a configuration of its own, into a folder it never cleans):
 
-    behave_hooks.install(globals(), results_dir="reports/allure-results", redact=redact)
+* a scenario or step is started before the suite's ``before_*`` code and stopped *after* its
+  ``after_*`` code, so the evidence attached in ``after_scenario`` lands in the scenario;
+* an exception of a suite hook is given to the listener and re-raised unchanged, so what it broke
+  (scenario, feature, run) is reported broken with its message, and behave handles it as usual;
+* the listener gets ``context.config``; the results folder is cleaned when the run starts; a
+  ``--dry-run`` (no hooks) writes nothing; every file written passes through ``redact``.
 
-:func:`install` wraps the hooks defined above it (and adds the missing ones) so that
-
-* the writer starts a feature/rule/scenario/step *before* the suite's own ``before_*``
-  code runs, and stops it *after* the suite's ``after_*`` code ran - whatever the suite
-  attaches or logs in its hooks lands in the right test;
-* an exception raised by the suite's hook is given to the writer (``hook_failed``) and
-  then re-raised unchanged, so behave still handles it as usual (a ``before_all`` error
-  aborts the run; any hook error makes the run fail);
-* the writer is created in ``before_all`` - a ``--dry-run`` (behave runs no hooks then)
-  neither cleans nor writes the results folder.
-
-During the run the writer is ``context.allure`` (and :func:`current_writer` for code that
-has no context); library code can also use ``allure.attach``/``allure.step``/
-``allure.dynamic.*``.
-
-A reporting problem never fails a test: it is printed to stderr and the run goes on.
+During the run ``context.allure`` is this object (``record_run_outcome`` writes a result that is no
+scenario, e.g. a stopped preflight). A reporting problem never fails a test: it is printed to stderr.
 """
 from __future__ import annotations
 
@@ -32,216 +25,149 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Mapping, MutableMapping
 
-from acceptance.reporting.allure_writer import AllureBehaveWriter, Redactor
+import allure_commons
 
-__all__ = ["AllureHooks", "HOOK_NAMES", "current_writer", "install"]
+from . import results_folder
+from .listener import RedactingFileLogger, SuiteListener, trace_of
 
-#: The hooks the writer takes part in, in no particular order.
-HOOK_NAMES = (
-    "before_all",
-    "after_all",
-    "before_feature",
-    "after_feature",
-    "before_rule",
-    "after_rule",
-    "before_scenario",
-    "after_scenario",
-    "before_step",
-    "after_step",
-)
-
-_active: "AllureHooks | None" = None
-
-
-def current_writer() -> AllureBehaveWriter | None:
-    """The writer of the running test run (``None`` outside a run or in a dry run)."""
-    return _active.writer if _active is not None else None
-
-
-def _report_problem(action: str) -> None:
-    stream = sys.__stderr__ or sys.stderr
-    print(f"ALLURE-REPORTING-ERROR in {action} (the run goes on):", file=stream)
-    traceback.print_exc(file=stream)
+HOOK_NAMES = ("before_all", "after_all", "before_feature", "after_feature", "before_rule", "after_rule",
+              "before_scenario", "after_scenario", "before_step", "after_step")
+#: the listener's method for each hook (and whether it takes the hook's model entity); it runs before the
+#: suite's before_* hooks and after its after_* hooks
+LISTENER_CALLS = {"before_feature": ("start_file", False), "after_feature": ("stop_feature", False),
+                  "before_scenario": ("start_scenario", True), "after_scenario": ("stop_scenario", True),
+                  "before_step": ("start_behave_step", True), "after_step": ("stop_behave_step", True)}
 
 
 class AllureHooks:
-    """The writer's side of each behave hook.
+    def __init__(self, results_dir: Any, *, redact: Callable[[Any], Any] | None = None,
+                 environment: Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] | None = None,
+                 executor: Mapping[str, Any] | Callable[[Any], Mapping[str, Any] | None] | None = None,
+                 clean: bool = True, context_attr: str = "allure",
+                 finished: Callable[[Any, Path], None] | None = None):
+        self.options = dict(results_dir=results_dir, environment=environment, executor=executor)
+        self.redact = redact or (lambda text: text)
+        self.clean, self.context_attr, self.finished = clean, context_attr, finished
+        self.results_dir: Path | None = None
+        self.listener: SuiteListener | None = None
+        self.plugins: list[Any] = []
+        self.setup_uuid: str | None = None  # the open "Run setup" result during before_all
 
-    Each method does only the reporting part; :meth:`wrap` (or :func:`install`) combines
-    them with the suite's own hooks in the right order. The methods can also be called by
-    hand from hand-written hooks: call ``before_*`` first and ``after_*`` last in the
-    hook, and report exceptions of the suite's code with :meth:`hook_failed`.
+    def _guarded(self, action: str, func: Callable[..., Any], *args: Any) -> None:
+        if self.listener is not None:
+            try:
+                func(*args)
+            except Exception:  # noqa: BLE001 - reporting must not change test outcomes
+                print(f"ALLURE-REPORTING-ERROR in {action} (the run goes on):", file=sys.__stderr__ or sys.stderr)
+                traceback.print_exc(file=sys.__stderr__ or sys.stderr)
 
-    :param results_dir: the Allure results folder, or a callable ``(context) -> path``
-        (evaluated in ``before_all``, e.g. to read ``context.config.userdata``).
-    :param redact: see :class:`AllureBehaveWriter`.
-    :param environment: mapping (or ``(context) -> mapping``, evaluated at the end of
-        the run) for ``environment.properties``.
-    :param executor: keyword arguments of :func:`write_executor` (or a callable
-        returning them), evaluated at the end of the run.
-    :param clean: clean the results folder when the run starts.
-    :param context_attr: name of the context attribute holding the writer.
-    """
-
-    def __init__(
-        self,
-        results_dir: Any,
-        *,
-        redact: Redactor | None = None,
-        environment: Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] | None = None,
-        executor: Mapping[str, Any] | Callable[[Any], Mapping[str, Any] | None] | None = None,
-        clean: bool = True,
-        context_attr: str = "allure",
-        finished: Callable[[Any, Path], None] | None = None,
-    ):
-        self.results_dir = results_dir
-        self.redact = redact
-        self.environment = environment
-        self.executor = executor
-        self.clean = clean
-        self.context_attr = context_attr
-        self.finished = finished
-        self.writer: AllureBehaveWriter | None = None
-
-    # ------------------------------------------------------------------ helpers
-    def _call(self, action: str, func: Callable[..., Any], *args: Any) -> None:
-        if self.writer is None:
-            return
-        try:
-            func(*args)
-        except Exception:  # noqa: BLE001 - reporting must not change test outcomes
-            _report_problem(action)
-
-    @staticmethod
-    def _resolve(value: Any, context: Any) -> Any:
+    def _option(self, name: str, context: Any) -> Any:
+        value = self.options[name]
         return value(context) if callable(value) else value
 
-    # ------------------------------------------------------------------ run
     def before_all(self, context: Any) -> None:
-        global _active
-        results_dir = Path(os.fspath(self._resolve(self.results_dir, context)))
-        self.writer = AllureBehaveWriter(results_dir, clean=self.clean, redact=self.redact)
-        self.writer.start_run(config=getattr(context, "config", None))
-        setattr(context, self.context_attr, self.writer)
-        _active = self
+        self.results_dir = Path(os.fspath(self._option("results_dir", context))).absolute()
+        if self.clean:
+            results_folder.clean(self.results_dir)
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        self.listener = SuiteListener(context.config)
+        self.plugins = [RedactingFileLogger(self.results_dir, self.redact), self.listener]
+        for plugin in self.plugins:
+            allure_commons.plugin_manager.register(plugin)
+        setattr(context, self.context_attr, self)
+        self.setup_uuid = self.listener.open_run_result()
+
+    def record_run_outcome(self, name: str, status: str, message: str | None = None, trace: str | None = None,
+                           labels: Mapping[str, Any] | None = None) -> None:
+        """A result that is no scenario ("Preflight: ...", broken, "Infrastructure: ..."); made during
+        ``before_all``, it carries what was attached there."""
+        uuid, self.setup_uuid = self.setup_uuid, None
+        if self.listener is not None:
+            self._guarded("record_run_outcome", self.listener.close_run_result, uuid, name, status, message, trace,
+                          dict(labels or {}))
+
+    def after_before_all(self, context: Any) -> None:
+        if self.setup_uuid is not None and self.listener is not None:
+            self.listener.logger.drop_test(self.setup_uuid)  # nothing to report about the setup
+        self.setup_uuid = None
 
     def after_all(self, context: Any) -> None:
-        global _active
-        writer = self.writer
-        if writer is None:
-            return
         try:
-            environment = self._resolve(self.environment, context)
-            executor = self._resolve(self.executor, context)
-            if environment is not None:
-                writer.set_environment(environment)
-            if executor is not None:
-                writer.set_executor(executor)
-        except Exception:  # noqa: BLE001
-            _report_problem("after_all (environment/executor)")
-        self._call("after_all", writer.stop_run)
+            self._guarded("after_all", self._write_run_files, context)
+        finally:
+            for plugin in self.plugins:
+                if allure_commons.plugin_manager.is_registered(plugin):
+                    allure_commons.plugin_manager.unregister(plugin)
+            self.listener = None
+
+    def _write_run_files(self, context: Any) -> None:
+        results_folder.write_categories(self.results_dir)
+        if (environment := self._option("environment", context)) is not None:
+            results_folder.write_environment(self.results_dir, environment, redact=self.redact)
+        if (executor := self._option("executor", context)) is not None:
+            results_folder.write_executor(self.results_dir, **executor)
         if self.finished is not None:
-            try:
-                self.finished(context, writer.results_dir)
-            except Exception:  # noqa: BLE001 - a summary problem must not change the run's outcome
-                _report_problem("after_all (finished)")
-        if _active is self:
-            _active = None
+            self.finished(context, self.results_dir)
 
-    def hook_failed(self, hook_name: str, target: Any, exc: BaseException) -> None:
-        if self.writer is not None:
-            self._call(hook_name, self.writer.hook_failed, hook_name, target, exc)
+    def hook_failed(self, hook: str, target: Any, exc: BaseException) -> None:
+        listener, kind = self.listener, getattr(target, "type", None)
+        message = results_folder.exception_message(exc)
+        if listener is None:
+            return
+        if hook in ("before_all", "after_all"):
+            phase = "setup" if hook == "before_all" else "teardown"
+            self.record_run_outcome(f"Run {phase} ({hook})", "broken", message, trace_of(exc, hook))
+        elif kind in ("feature", "rule") and hook.startswith("before_"):
+            self._guarded(hook, listener.break_scenarios, target.walk_scenarios(), hook, exc)
+        elif kind in ("feature", "rule"):
+            feature = target if kind == "feature" else target.feature
+            labels = {"fullName": f"{target.filename} :: {hook}", "feature": feature.name, "suite": feature.name,
+                      **({"subSuite": target.name} if kind == "rule" else {})}
+            self._guarded(hook, listener.close_run_result, None, f"{target.name} ({hook})", "broken", message,
+                          trace_of(exc, hook), labels)
+        elif kind == "step":
+            listener.step_errors.setdefault(id(target), []).append((hook, exc))
+        else:
+            listener.scenario_errors.append((hook, exc))
 
-    # ------------------------------------------------------------------ model entities
-    def before_feature(self, context: Any, feature: Any) -> None:
-        if self.writer is not None:
-            self._call("before_feature", self.writer.start_feature, feature)
+    def _listener_call(self, name: str, context: Any, *args: Any) -> None:
+        if self.listener is not None and not (name == "before_scenario" and id(args[0]) in self.listener.reported):
+            method, with_entity = LISTENER_CALLS[name]
+            self._guarded(name, getattr(self.listener, method), *(args if with_entity else ()))
 
-    def after_feature(self, context: Any, feature: Any) -> None:
-        if self.writer is not None:
-            self._call("after_feature", self.writer.stop_feature, feature)
-
-    def before_rule(self, context: Any, rule: Any) -> None:
-        if self.writer is not None:
-            self._call("before_rule", self.writer.start_rule, rule)
-
-    def after_rule(self, context: Any, rule: Any) -> None:
-        if self.writer is not None:
-            self._call("after_rule", self.writer.stop_rule, rule)
-
-    def before_scenario(self, context: Any, scenario: Any) -> None:
-        if self.writer is not None:
-            self._call("before_scenario", self.writer.start_scenario, scenario)
-
-    def after_scenario(self, context: Any, scenario: Any) -> None:
-        if self.writer is not None:
-            self._call("after_scenario", self.writer.stop_scenario, scenario)
-
-    def before_step(self, context: Any, step: Any) -> None:
-        if self.writer is not None:
-            self._call("before_step", self.writer.start_step, step)
-
-    def after_step(self, context: Any, step: Any) -> None:
-        if self.writer is not None:
-            self._call("after_step", self.writer.stop_step, step)
-
-    # ------------------------------------------------------------------ wrapping
     def wrap_hook(self, name: str, user_hook: Callable[..., Any] | None) -> Callable[..., Any]:
         """The hook behave should call for ``name``: ours around the suite's."""
-        ours_before = getattr(self, name) if name.startswith("before_") else None
-        ours_after = getattr(self, name) if name.startswith("after_") else None
+        ours = {"before_all": self.before_all, "after_all": self.after_all}.get(name)
+        ours = ours or (functools.partial(self._listener_call, name) if name in LISTENER_CALLS else None)
+        before = ours if name.startswith("before_") else None
+        after = self.after_before_all if name == "before_all" else ours if name.startswith("after_") else None
 
         def hook(context: Any, *args: Any) -> None:
-            if ours_before is not None:
-                ours_before(context, *args)
+            if before is not None:
+                before(context, *args)
             try:
                 if user_hook is not None:
                     user_hook(context, *args)
             except BaseException as exc:
-                target = args[0] if args else None
-                self.hook_failed(name, target, exc)
+                self.hook_failed(name, args[0] if args else None, exc)
                 raise
             finally:
-                if ours_after is not None:
-                    ours_after(context, *args)
+                if after is not None:
+                    after(context, *args)
 
         if user_hook is not None:
             functools.update_wrapper(hook, user_hook)
-        else:
-            hook.__name__ = name
-        hook.__allure_wrapped__ = True  # type: ignore[attr-defined]
+        hook.__name__, hook.__allure_wrapped__ = name, True  # type: ignore[attr-defined]
         return hook
 
     def wrap(self, namespace: MutableMapping[str, Any]) -> "AllureHooks":
-        """Wrap the hooks of an ``environment.py`` namespace (``globals()``) in place."""
         for name in HOOK_NAMES:
-            user_hook = namespace.get(name)
-            if getattr(user_hook, "__allure_wrapped__", False):
-                continue
-            namespace[name] = self.wrap_hook(name, user_hook)
+            if not getattr(namespace.get(name), "__allure_wrapped__", False):
+                namespace[name] = self.wrap_hook(name, namespace.get(name))
         return self
 
 
-def install(
-    namespace: MutableMapping[str, Any],
-    results_dir: Any,
-    *,
-    redact: Redactor | None = None,
-    environment: Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] | None = None,
-    executor: Mapping[str, Any] | Callable[[Any], Mapping[str, Any] | None] | None = None,
-    clean: bool = True,
-    context_attr: str = "allure",
-    finished: Callable[[Any, Path], None] | None = None,
-) -> AllureHooks:
-    """Wire Allure reporting into an ``environment.py``: call it at the end of the file
-    with ``globals()``, after the suite's own hooks are defined."""
-    hooks = AllureHooks(
-        results_dir,
-        redact=redact,
-        environment=environment,
-        executor=executor,
-        clean=clean,
-        context_attr=context_attr,
-        finished=finished,
-    )
-    return hooks.wrap(namespace)
+def install(namespace: MutableMapping[str, Any], results_dir: Any, **options: Any) -> AllureHooks:
+    """Wire Allure reporting into an ``environment.py``: call it at its end with ``globals()``;
+    ``options`` are those of :class:`AllureHooks`."""
+    return AllureHooks(results_dir, **options).wrap(namespace)

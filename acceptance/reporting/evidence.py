@@ -1,26 +1,32 @@
 """What each scenario leaves in the report: for every agent run a timeline (SVG), for runs that gave
 savings the table the user saw (HTML), the conversation (text), and the HTTP exchanges and
-WebSocket transcript (JSON). The writer redacts every attachment before writing it."""
+WebSocket transcript (JSON). Attached with ``allure.attach``; the results folder's file logger redacts
+every attachment before writing it (the JSON evidence is redacted as data first, too)."""
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Any, Callable
 
 import allure
+from allure_commons.types import AttachmentType
 
-from .visuals import conversation_text, savings_table_html, timeline_svg
+from .visuals import answer_text, conversation_text, savings_table_html, timeline_svg
 
 SAVINGS_LABEL = "savings_monthly_usd"
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
 def _runs(world) -> list[tuple[str, Any]]:
-    seen, runs = set(), []
+    """(who, run) for each run the scenario's actors saw, once each, in order."""
+    runs: dict[str, tuple[str, Any]] = {}
     for actor in world.actors.values():
         for session in actor.sessions:
             for run in session.runs.values():
-                if run.run_id not in seen:
-                    seen.add(run.run_id)
-                    runs.append((actor.name, run))
-    return runs
+                runs.setdefault(run.run_id, (actor.name, run))
+    return list(runs.values())
 
 
 def _cost_of(run) -> dict | None:
@@ -36,8 +42,10 @@ def _cost_of(run) -> dict | None:
     return None
 
 
-def attach_scenario_evidence(writer, world) -> None:
-    if writer is None:
+def attach_scenario_evidence(reporting, world, redact: Callable[[Any], Any] = lambda value: value) -> None:
+    """Attach a scenario's evidence to the running Allure test (``reporting`` is ``None`` when the run
+    reports nothing, e.g. a dry run)."""
+    if reporting is None:
         return
     turns, savings = [], 0.0
     for who, run in _runs(world):
@@ -45,28 +53,20 @@ def attach_scenario_evidence(writer, world) -> None:
         short = run.run_id[-8:]
         svg = timeline_svg(events, f"{who}: {run.agent.replace('_', ' ')} run …{short}", started_at=run.sent_at)
         if svg:
-            writer.attach_svg(f"Timeline: {who}, {run.agent} run …{short}", svg)
+            allure.attach(svg, f"Timeline: {who}, {run.agent} run …{short}", AttachmentType.SVG)
         cost = _cost_of(run)
         if cost is not None:
-            writer.attach_html(f"Savings shown to {who} (run …{short})", savings_table_html(cost, who))
+            allure.attach(savings_table_html(cost, who), f"Savings shown to {who} (run …{short})", AttachmentType.HTML)
             amount = cost["potential_savings"].get("monthly_amount")
             if isinstance(amount, (int, float)):
                 savings += float(amount)
-        terminal = run.terminal
-        if terminal is None:
-            answer = "(no answer: the run had not ended)"
-        elif terminal.type == "agent_completed":
-            result = terminal.data.get("result")
-            answer = str(result.get("summary", "")) if isinstance(result, dict) else ""
-        else:
-            answer = f"({terminal.type.replace('_', ' ')}: {terminal.data.get('message') or terminal.data.get('reason', '')})"
-        turns.append((who, run.request or "(a run started elsewhere)", answer))
+        turns.append((who, run.request or "(a run started elsewhere)", answer_text(run.terminal)))
     if turns:
-        writer.attach_text("Conversation", conversation_text(turns))
+        allure.attach(conversation_text(turns), "Conversation", AttachmentType.TEXT)
     if savings:
         allure.dynamic.label(SAVINGS_LABEL, f"{savings:.2f}")
     http, ws = world.transcript.snapshot()
     if http:
-        writer.attach_json("HTTP exchanges", http)
+        allure.attach(_json(redact(http)), "HTTP exchanges", AttachmentType.JSON)
     if ws:
-        writer.attach_json("WebSocket transcript", ws)
+        allure.attach(_json(redact(ws)), "WebSocket transcript", AttachmentType.JSON)

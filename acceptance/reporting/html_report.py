@@ -1,13 +1,17 @@
-"""Building the HTML report: Allure 3 (npm package ``allure``, pinned in package.json), one
-self-contained file, the analytics tag that Allure's default page embeds stripped, and the run
-history kept across runs in ``reports/history.jsonl``."""
+"""Building the HTML report: Allure 3 (npm package ``allure``, pinned in package.json) configured by
+``allurerc.mjs`` (one self-contained file; the first page grouped by epic > feature > story; the quality
+gate), the business summary as the run's global attachment, the analytics tag that Allure's default
+page embeds stripped, and the run history kept across runs in ``reports/history.jsonl``."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import summary
 
 ROOT = Path(__file__).resolve().parents[2]
 ANALYTICS_TAGS = (
@@ -24,12 +28,13 @@ class ReportBuildError(RuntimeError):
 class BuiltReport:
     index: Path
     removed_analytics_tags: int
+    #: the @critical scenarios that failed the quality gate (empty: the gate passed)
+    gate_failures: list[str] = field(default_factory=list)
 
 
 def allure_cli(root: Path = ROOT) -> list[str]:
-    local = root / "node_modules" / ".bin" / "allure"
-    if local.exists():
-        return [str(local)]
+    if (root / "node_modules" / "@allurereport" / "core").exists() and shutil.which("node"):
+        return ["node", str(root / "bin" / "allure-report.mjs")]
     raise ReportBuildError("the Allure 3 CLI is not installed: run `npm ci` (package.json pins it) in "
                            f"{root}")
 
@@ -51,14 +56,22 @@ def build(results: Path | None = None, output: Path | None = None, history: Path
         raise ReportBuildError(f"no Allure results in {results}: run the suite first (`behave`)")
     if output.exists():
         shutil.rmtree(output)
-    command = allure_cli(root) + ["awesome", str(results), "--single-file", "-o", str(output),
-                                  "--history-path", str(history), "--report-name", name]
+    summary.attach(results)
+    command = allure_cli(root) + [str(results.absolute()), str(output.absolute()), str(history.absolute()), name]
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
     index = output / "index.html"
-    if done.returncode != 0 or not index.exists():
+    if done.returncode not in (0, 3) or not index.exists():
         raise ReportBuildError(f"allure awesome failed ({done.returncode}): {done.stderr[-2000:] or done.stdout[-2000:]}")
     html, removed = strip_analytics(index.read_text(encoding="utf-8"))
     if "googletagmanager" in html or "gtag(" in html:
         raise ReportBuildError("the report still carries an analytics tag after stripping; update ANALYTICS_TAGS")
     index.write_text(html, encoding="utf-8")
-    return BuiltReport(index, removed)
+    return BuiltReport(index, removed, critical_failures(results) if done.returncode == 3 else [])
+
+
+def critical_failures(results: Path) -> list[str]:
+    """The failed or broken @critical scenarios (what fails the quality gate of allurerc.mjs)."""
+    found = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(results.glob("*-result.json"))]
+    return [r.get("name", "?") + "".join(f" [{p['name']}={p['value']}]" for p in r.get("parameters") or [])
+            for r in found if {"name": "severity", "value": "critical"} in r.get("labels", [])
+            and r.get("status") in ("failed", "broken")] or ["(see the Quality Gates tab of the report)"]

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import re
+import time
+import uuid
 from collections import defaultdict
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .evidence import SAVINGS_LABEL
+from .visuals import markdown_as_text, summary_markdown
 
 PASSED = "passed"
+TITLE = "Business summary"
 
 
 def _labels(result: dict[str, Any]) -> dict[str, list[str]]:
@@ -48,60 +51,62 @@ def load_results(results_dir: Path) -> list[dict[str, Any]]:
 
 
 def build(results_dir: Path) -> str:
-    results = load_results(results_dir)
+    """The summary of a results folder, in Markdown (see :func:`figures`)."""
+    return summary_markdown(**figures(results_dir))
+
+
+def figures(results_dir: Path) -> dict[str, Any]:
+    """What the summary says, from the results alone: passed/failed per epic, failures (title, epic,
+    first line of the cause) by category, savings shown in passing scenarios, the slowest scenarios."""
     categories_file = results_dir / "categories.json"
     categories = json.loads(categories_file.read_text()) if categories_file.exists() else []
-    env = _properties(results_dir / "environment.properties")
     by_epic: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    failures: dict[str, list[str]] = defaultdict(list)
-    savings, savings_scenarios = 0.0, 0
-    durations = []
-    for r in results:
+    failures: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    savings, savings_scenarios, durations = 0.0, 0, []
+    for r in load_results(results_dir):
         labels = _labels(r)
         epic = (labels.get("epic") or labels.get("suite") or ["(no epic)"])[0]
         ok = r.get("status") == PASSED
         by_epic[epic][0 if ok else 1] += 1
-        name = r.get("name", "?")
         params = ", ".join(f"{p.get('name')}={p.get('value')}" for p in r.get("parameters", []) or [])
-        title = f"{name} [{params}]" if params else name
+        title = r.get("name", "?") + (f" [{params}]" if params else "")
         if not ok:
             message = (r.get("statusDetails") or {}).get("message") or r.get("status", "")
-            category = _category(message, r.get("status", ""), categories)
             first = message.strip().splitlines()[0] if message.strip() else r.get("status", "")
-            failures[category].append(f"- **{title}** ({epic}): {first[:300]}")
+            failures[_category(message, r.get("status", ""), categories)].append((title, epic, first[:300]))
         elif labels.get(SAVINGS_LABEL):
             savings += sum(float(v) for v in labels[SAVINGS_LABEL])
             savings_scenarios += 1
         if r.get("start") is not None and r.get("stop") is not None:
             durations.append(((r["stop"] - r["start"]) / 1000, title, epic))
-    passed = sum(v[0] for v in by_epic.values())
-    failed = sum(v[1] for v in by_epic.values())
-    lines = ["# Acceptance run summary", "",
-             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · target: {env.get('target', 'unknown')}"
-             f" · platform {env.get('platform.version', '?')} · suite {env.get('suite.version', '?')}"
-             + (f" ({env['suite.commit']})" if env.get("suite.commit") else ""), "",
-             f"**{'PASSED' if failed == 0 and passed else 'FAILED'}**: {passed} scenarios passed, {failed} failed.", "",
-             "## Journeys", "", "| journey | passed | failed |", "|---|---:|---:|"]
-    for epic in sorted(by_epic):
-        ok, bad = by_epic[epic]
-        lines.append(f"| {epic} | {ok} | {bad} |")
-    lines += ["", "## Failures by category", ""]
-    if failures:
-        for category in [c["name"] for c in categories] + ["Uncategorised"]:
-            if failures.get(category):
-                lines += [f"### {category} ({len(failures[category])})", ""] + failures[category] + [""]
-    else:
-        lines += ["None.", ""]
-    lines += ["## Business value demonstrated", "",
-              f"${savings:,.2f} a month of savings shown to users in {savings_scenarios} passing scenario(s)"
-              if savings_scenarios else "No passing scenario showed savings.", "",
-              "## Slowest journeys", "", "| seconds | scenario | journey |", "|---:|---|---|"]
-    for seconds, title, epic in sorted(durations, reverse=True)[:5]:
-        lines.append(f"| {seconds:.2f} | {title} | {epic} |")
-    return "\n".join(lines) + "\n"
+    order = [c["name"] for c in categories] + ["Uncategorised"]
+    return {"environment": _properties(results_dir / "environment.properties"), "by_epic": dict(by_epic),
+            "failures": {c: failures[c] for c in order if failures.get(c)}, "savings": savings,
+            "savings_scenarios": savings_scenarios, "slowest": sorted(durations, reverse=True)[:5]}
 
 
 def write(results_dir: Path, target: Path | None = None) -> Path:
     target = target or results_dir.parent / "summary.md"
     target.write_text(build(results_dir), encoding="utf-8")
     return target
+
+
+def attach(results_dir: Path) -> None:
+    """The summary of the whole folder as its one global attachment, in plain text (Allure 3 shows text
+    in full on the first page, Markdown and HTML in a 150 px frame), replacing those the run or each
+    parallel worker attached with ``allure.global_attach``."""
+    for path in results_dir.glob("*-globals.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        mine = [a for a in data.get("attachments", []) if a.get("name") == TITLE]
+        for attachment in mine:
+            (results_dir / attachment["source"]).unlink(missing_ok=True)
+        data["attachments"] = [a for a in data.get("attachments", []) if a.get("name") != TITLE]
+        if mine and not data["attachments"] and not data.get("errors"):
+            path.unlink()
+        elif mine:
+            path.write_text(json.dumps(data), encoding="utf-8")
+    source = f"{uuid.uuid4()}-attachment.txt"
+    (results_dir / source).write_text(markdown_as_text(build(results_dir)), encoding="utf-8")
+    attachment = {"name": TITLE, "source": source, "type": "text/plain", "timestamp": int(time.time() * 1000)}
+    (results_dir / f"{uuid.uuid4()}-globals.json").write_text(json.dumps({"attachments": [attachment]}),
+                                                             encoding="utf-8")

@@ -2,6 +2,7 @@
 saw (HTML) and the conversation (text). Pure functions of events and results."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from html import escape
 from typing import Any, Sequence
 
@@ -11,7 +12,22 @@ TERMINALS = {"agent_completed": ("completed", "#2e7d32"), "agent_error": ("error
              "agent_stopped": ("stopped", "#ef6c00")}
 ACTIONS = {"model_routing": "Route to a cheaper model", "prompt_caching": "Cache the shared prompt prefix",
            "batching": "Batch requests that can wait"}
-LANE, LEFT, RIGHT, TOP, WIDTH = 34, 170, 24, 46, 960
+LANE, LEFT, RIGHT, TOP, WIDTH = 44, 170, 24, 46, 960
+LABEL_CHAR_WIDTH, LABEL_GAP = 5.2, 4  # font-size 9: a generous average glyph width, and air between labels
+
+
+def label_width(text: str) -> float:
+    return len(text) * LABEL_CHAR_WIDTH
+
+
+def place_label(rows: list[float], x: float, text: str) -> int | None:
+    """The first label row (0: above the tool bar, 1: below it) where ``text`` at ``x`` clears the labels
+    already placed; ``None`` when neither does (the bar's tooltip still names the tool)."""
+    for row, free_from in enumerate(rows):
+        if x >= free_from:
+            rows[row] = x + label_width(text) + LABEL_GAP
+            return row
+    return None
 
 
 def _x(t: float, t0: float, span: float) -> float:
@@ -51,6 +67,7 @@ def timeline_svg(events: Sequence[Event], title: str = "", started_at: float | N
                    f'fill="#bbdefb" class="agent-span"><title>{escape(agent)}: '
                    f'{(end.received_at - start.received_at) * 1000:.0f} ms</title></rect>')
         pending: dict[Any, Event] = {}
+        label_rows = [float("-inf"), float("-inf")]
         for e in mine:
             x = _x(e.received_at, t0, span)
             if e.type == "agent_thinking":
@@ -67,7 +84,10 @@ def timeline_svg(events: Sequence[Event], title: str = "", started_at: float | N
                 out.append(f'<rect x="{bx:.1f}" y="{y + 12}" width="{max(x - bx, 3):.1f}" height="10" '
                            f'fill="#ff8f00" class="tool-pair"><title>{label}: '
                            f'{(e.received_at - begin.received_at) * 1000:.0f} ms</title></rect>')
-                out.append(f'<text x="{bx:.1f}" y="{y + 8}" font-size="9" fill="#8d5100">{label}</text>')
+                row = place_label(label_rows, bx, e.tool_name or "tool")
+                if row is not None:
+                    out.append(f'<text x="{bx:.1f}" y="{y + (8 if row == 0 else 33)}" font-size="9" fill="#8d5100" '
+                               f'class="tool-label">{label}</text>')
             elif e.type in TERMINALS:
                 word, colour = TERMINALS[e.type]
                 out.append(f'<circle cx="{x:.1f}" cy="{y + 17}" r="6" fill="{colour}" class="terminal">'
@@ -96,7 +116,11 @@ def _usd(value: Any) -> str:
 
 
 def savings_table_html(cost: dict[str, Any], who: str = "") -> str:
-    """The savings the user was shown: one row per recommendation, then the totals."""
+    """The savings the user was shown: one row per recommendation, then the totals in one row.
+
+    Compact on purpose: Allure shows an HTML attachment in an iframe of the browser's default height
+    (150 px) and the page's width, so the heading, the table and its totals fit there for up to three
+    recommendations, and the table wraps instead of running off to the right."""
     recs = cost.get("recommendations") or []
     potential = cost.get("potential_savings") or {}
     current = (cost.get("cost_analysis") or {}).get("current_monthly_cost_usd")
@@ -108,20 +132,30 @@ def savings_table_html(cost: dict[str, Any], who: str = "") -> str:
     if not rows:
         rows = "<tr><td colspan='4'><em>No recommendation: " + escape(str(cost.get("summary", ""))) + "</em></td></tr>"
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Savings</title><style>"
-            "body{font-family:Helvetica,Arial,sans-serif;margin:16px;color:#222}"
-            "table{border-collapse:collapse;min-width:640px}th,td{border:1px solid #ccc;padding:6px 10px}"
-            "th{background:#eef2f7;text-align:left}td.money{text-align:right;font-variant-numeric:tabular-nums}"
-            "tfoot td{font-weight:bold;background:#f7f9fb}</style></head><body>"
-            f"<h3>Savings {('shown to ' + escape(who)) if who else 'shown'}</h3>"
-            f"<p>Current AI spend: <strong>{_usd(current)}</strong> a month. "
-            f"Data: {escape(str(cost.get('data_sufficiency', '')))}.</p>"
+            "html,body{margin:0;padding:0}body{font:11px/1.25 Helvetica,Arial,sans-serif;color:#222;padding:3px}"
+            "p{margin:0 0 4px}table{border-collapse:collapse;width:100%}"
+            "th,td{border:1px solid #ccc;padding:1px 5px;overflow-wrap:anywhere}"
+            "td:nth-child(2),td:nth-child(3){white-space:nowrap}"
+            "th{background:#eef2f7;text-align:left}td.money{text-align:right;white-space:nowrap;"
+            "font-variant-numeric:tabular-nums}tfoot td{font-weight:bold;background:#f7f9fb}</style></head><body>"
+            f"<p><strong>Savings {('shown to ' + escape(who)) if who else 'shown'}</strong> · current AI spend "
+            f"<strong>{_usd(current)}</strong> a month · data: {escape(str(cost.get('data_sufficiency', '')))}</p>"
             "<table id='savings'><thead><tr><th>Recommendation</th><th>Model</th><th>Action</th>"
             "<th>Monthly saving</th></tr></thead><tbody>" + rows + "</tbody><tfoot>"
-            f"<tr><td colspan='3'>Total a month</td><td class='money'>{_usd(potential.get('monthly_amount'))}</td></tr>"
-            f"<tr><td colspan='3'>Total a year</td><td class='money'>{_usd(potential.get('annual_amount'))}</td></tr>"
-            f"<tr><td colspan='3'>Share of current spend</td><td class='money'>"
-            f"{escape(str(potential.get('percentage', '')))} %</td></tr>"
+            f"<tr><td colspan='3'>Total a month · a year {_usd(potential.get('annual_amount'))} · "
+            f"{escape(str(potential.get('percentage', '')))} % of current spend</td>"
+            f"<td class='money'>{_usd(potential.get('monthly_amount'))}</td></tr>"
             "</tfoot></table></body></html>")
+
+
+def answer_text(terminal: Event | None) -> str:
+    """What the user was answered: the summary of a completed run, else how the run ended."""
+    if terminal is None:
+        return "(no answer: the run had not ended)"
+    if terminal.type == "agent_completed":
+        result = terminal.data.get("result")
+        return str(result.get("summary", "")) if isinstance(result, dict) else ""
+    return f"({terminal.type.replace('_', ' ')}: {terminal.data.get('message') or terminal.data.get('reason', '')})"
 
 
 def conversation_text(turns: Sequence[tuple[str, str, str]]) -> str:
@@ -132,3 +166,50 @@ def conversation_text(turns: Sequence[tuple[str, str, str]]) -> str:
         lines.append(f"Assistant: {answer}")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def markdown_as_text(markdown: str) -> str:
+    """The summary's Markdown as plain text: headings underlined, tables in aligned columns, no ``**``."""
+    out: list[str] = []
+    table: list[list[str]] = []
+
+    def flush() -> None:
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))] if table else []
+        out.extend("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table)
+        table.clear()
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            cells = [c.strip().replace("**", "") for c in line.strip().strip("|").split("|")]
+            if not all(set(c) <= set("-:") for c in cells):
+                table.append(cells)
+            continue
+        flush()
+        level = len(line) - len(line.lstrip("#"))
+        text = line.lstrip("#").strip().replace("**", "")
+        out.extend([text, ("=" if level == 1 else "-") * len(text)] if level else [text])
+    flush()
+    return "\n".join(out) + "\n"
+
+
+def summary_markdown(environment: dict[str, str], by_epic: dict[str, list[int]],
+                     failures: dict[str, list[tuple[str, str, str]]], savings: float, savings_scenarios: int,
+                     slowest: list[tuple[float, str, str]]) -> str:
+    """The run's summary (``reports/summary.md``): verdict, savings, journeys, failures, slowest."""
+    passed, failed = sum(v[0] for v in by_epic.values()), sum(v[1] for v in by_epic.values())
+    env = environment
+    lines = ["# Acceptance run summary", "",
+             f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · target: {env.get('target', 'unknown')}"
+             f" · platform {env.get('platform.version', '?')} · suite {env.get('suite.version', '?')}"
+             + (f" ({env['suite.commit']})" if env.get("suite.commit") else ""), "",
+             f"**{'PASSED' if failed == 0 and passed else 'FAILED'}**: {passed} scenarios passed, {failed} failed.", "",
+             "## Business value demonstrated", "",
+             f"${savings:,.2f} a month of savings shown to users in {savings_scenarios} passing scenario(s)"
+             if savings_scenarios else "No passing scenario showed savings.", "",
+             "## Journeys", "", "| journey | passed | failed |", "|---|---:|---:|"]
+    lines += [f"| {epic} | {ok} | {bad} |" for epic, (ok, bad) in sorted(by_epic.items())]
+    lines += ["", "## Failures by category", ""] + ([] if failures else ["None.", ""])
+    for category, items in failures.items():
+        lines += [f"### {category} ({len(items)})", ""] + [f"- **{t}** ({e}): {why}" for t, e, why in items] + [""]
+    lines += ["## Slowest journeys", "", "| seconds | scenario | journey |", "|---:|---|---|"]
+    lines += [f"| {seconds:.2f} | {title} | {epic} |" for seconds, title, epic in slowest]
+    return "\n".join(lines) + "\n"

@@ -47,7 +47,7 @@ def before_all(context):
     if os.environ.get("FAIL_BEFORE_ALL"):
         raise InfrastructureFailure("target http://127.0.0.1:9 is unreachable")
     with allure.step("GET /health"):
-        context.allure.attach_json("health response", {"status": "ok"})
+        allure.attach('{"status": "ok"}', name="health response", attachment_type=allure.attachment_type.JSON)
     context.allure.record_run_outcome("Preflight: target reachable", "passed")
 
 
@@ -72,7 +72,7 @@ def before_rule(context, rule):
 
 
 def before_scenario(context, scenario):
-    context.allure.attach_text("before_scenario note", "set up " + scenario.name)
+    allure.attach("set up " + scenario.name, name="before_scenario note", attachment_type=allure.attachment_type.TEXT)
     if "skip_me" in scenario.tags:
         scenario.skip("not ready yet")
     if "boom_before" in scenario.tags:
@@ -169,7 +169,7 @@ def positive(context, n):
 
 @step("attachments are added")
 def attachments(context):
-    context.allure.attach_json("writer json", {"token": JWT, "n": 1})
+    allure.attach('{"token": "' + JWT + '", "n": 1}', name="writer json", attachment_type=allure.attachment_type.JSON)
     allure.attach("allure text " + JWT, name="allure text", attachment_type=allure.attachment_type.TEXT)
     with allure.step("nested allure step"):
         allure.attach("inside nested", name="nested attachment", attachment_type=allure.attachment_type.TEXT)
@@ -180,7 +180,8 @@ def attachments(context):
     frame_log = Path(context.config.base_dir).parent / "frames.json"
     frame_log.write_text('{"authorization": "Bearer ' + JWT + '"}', encoding="utf-8")
     allure.attach.file(str(frame_log), name="frame log", attachment_type=allure.attachment_type.JSON)
-    reader = threading.Thread(target=lambda: context.allure.attach_text("from reader thread", "frame data"))
+    reader = threading.Thread(target=lambda: allure.attach("frame data", name="from reader thread",
+                                                           attachment_type=allure.attachment_type.TEXT))
     reader.start()
     reader.join()
 '''.replace("JWT_PLACEHOLDER", JWT)
@@ -368,7 +369,9 @@ def test_run_reports_failure_and_writes_results(main_run):
     assert results, proc.stdout + proc.stderr
 
 
-def test_rule_scenario_with_table_and_docstring_is_recorded_with_steps(main_run):
+def test_allure_python_886_rule_scenarios_with_tables(main_run):
+    """allure-python #886: Rule scenarios with tables and docstrings (and Rule tags, the rule in the
+    name) are reported with all their steps and data."""
     _, results_dir, _, results = main_run
     result = results["A scenario with a table and a docstring"]
     assert result["status"] == "passed"
@@ -455,7 +458,8 @@ def test_undefined_step_is_broken(main_run):
     assert [s["status"] for s in result["steps"]] == ["passed", "broken", "skipped"]
 
 
-def test_error_in_before_scenario_is_broken_with_its_message(main_run):
+def test_allure_python_580_hook_errors_are_broken_with_their_message(main_run):
+    """allure-python #580: a scenario whose hook failed is broken with the hook's message, not skipped."""
     _, _, _, results = main_run
     result = results["The before_scenario hook fails"]
     assert result["status"] == "broken"
@@ -532,13 +536,19 @@ def test_attachments_land_in_the_right_test(main_run):
     assert [a["name"] for a in nested["attachments"]] == ["nested attachment"]
     # attached in before_scenario: on the test itself
     assert [a["name"] for a in result["attachments"]] == ["before_scenario note"]
+    # nothing attached to other tests
+    others = [a for name, r in results.items() if name != result["name"] for a in all_attachments(r)]
+    assert not {a["name"] for a in others} & {"writer json", "allure text", "from reader thread"}
+
+
+def test_allure_python_776_dynamic_labels_and_parameters(main_run):
+    """allure-python #776: ``allure.dynamic.label`` and ``allure.dynamic.parameter`` reach the result."""
+    _, _, _, results = main_run
+    result = results["Attachments land in the right test"]
     assert labels(result, "owner") == ["team-chat"]
     assert {"type": "link", "url": "https://tracker.test/CHAT-1", "name": "CHAT-1"} in result["links"]
     assert result["description"] == "described at run time"
     assert {"name": "user", "value": "alice"} in result["parameters"]
-    # nothing attached to other tests
-    others = [a for name, r in results.items() if name != result["name"] for a in all_attachments(r)]
-    assert not {a["name"] for a in others} & {"writer json", "allure text", "from reader thread"}
 
 
 def test_redaction_applies_to_every_attachment(main_run):
@@ -590,6 +600,12 @@ def test_environment_executor_and_run_outcome_files(main_run):
     assert executor["name"] == "local"
     assert executor["buildName"] == "build 7"
     assert executor["buildOrder"] == 7
+
+
+def test_allure_python_764_before_all_steps_and_attachments_are_reported(main_run):
+    """allure-python #764: a step and an attachment made in before_all, outside any scenario, belong to
+    the run-level result written there (the preflight)."""
+    _, _, _, results = main_run
     preflight = results["Preflight: target reachable"]
     assert preflight["status"] == "passed"
     assert labels(preflight, "suite") == ["Run"]
@@ -644,7 +660,8 @@ def test_dry_run_writes_nothing_and_does_not_crash(tmp_path):
     assert [p.name for p in results_dir.iterdir()] == ["from-an-earlier-run.txt"]
 
 
-def test_error_in_before_feature_breaks_every_scenario_of_the_feature(tmp_path):
+def test_allure_python_899_before_feature_error_breaks_every_scenario(tmp_path):
+    """allure-python #899: the scenarios of a feature whose before_feature hook failed are in the report."""
     write_project(tmp_path)
     proc = run_behave(tmp_path, "features/second.feature", "features/chat",
                       FAIL_BEFORE_FEATURE="Second feature")
@@ -705,72 +722,42 @@ def test_error_in_after_all_is_reported(tmp_path):
     assert results["First of the second feature"]["status"] == "passed"
 
 
-MANUAL_ENVIRONMENT_PY = '''
-import os
-
-from acceptance.reporting import AllureBehaveWriter
-
-# Hand-written wiring that never reports hook errors itself and calls the writer's
-# "stop" methods *before* its own code fails: the errors must be found on behave's model.
-
-
-def before_all(context):
-    context.writer = AllureBehaveWriter(os.environ["ALLURE_RESULTS"])
-    context.writer.start_run(context.config)
-
-
-def after_all(context):
-    context.writer.stop_run()
-
-
-def before_feature(context, feature):
-    context.writer.start_feature(feature)
-
-
-def after_feature(context, feature):
-    context.writer.stop_feature(feature)
-    if os.environ.get("FAIL_AFTER_FEATURE") == feature.name:
-        raise RuntimeError("after_feature exploded")
-
-
-def before_scenario(context, scenario):
-    context.writer.start_scenario(scenario)
-    if "boom_before" in scenario.tags:
-        raise RuntimeError("before_scenario exploded")
-
-
-def after_scenario(context, scenario):
-    context.writer.stop_scenario(scenario)
-    if "boom_after" in scenario.tags:
-        raise ValueError("after_scenario exploded")
-
-
-def before_step(context, step):
-    context.writer.start_step(step)
-
-
-def after_step(context, step):
-    context.writer.stop_step(step)
-    if "step hook breaks here" in step.name:
-        raise RuntimeError("after_step exploded")
-'''
-
-
-def test_hook_errors_are_found_on_the_behave_model_without_explicit_reports(tmp_path):
+def test_hook_errors_behave_keeps_on_the_model_are_reported(tmp_path):
+    """A ``before_tag`` hook is not wrapped by ``install``: its error is read from behave's public model
+    (``hook_failed``, ``error_message``)."""
     write_project(tmp_path)
-    (tmp_path / "features/environment.py").write_text(MANUAL_ENVIRONMENT_PY, encoding="utf-8")
-    proc = run_behave(tmp_path, "--tags=not @excluded and not @skip_me", "features/outcomes.feature",
-                      FAIL_AFTER_FEATURE="Outcomes")
+    environment = tmp_path / "features/environment.py"
+    environment.write_text(environment.read_text(encoding="utf-8").replace("behave_hooks.install(", """
+def before_tag(context, tag):
+    if tag == "tag_boom":
+        raise RuntimeError("before_tag exploded")
+
+
+behave_hooks.install(""", 1), encoding="utf-8")
+    feature = tmp_path / "features/tagged.feature"
+    feature.write_text("Feature: Tagged\n\n  @tag_boom\n  Scenario: A tag hook fails\n    Given a passing step\n",
+                       encoding="utf-8")
+    proc = run_behave(tmp_path, "features/tagged.feature")
     assert proc.returncode == 1
+    result = by_name(load_results(tmp_path / "allure-results"))["A tag hook fails"]
+    assert result["status"] == "broken", result
+    assert "before_tag exploded" in message(result)
+
+
+def test_allure_behave_hooks_after_scenario_attachments_land_in_the_scenario(tmp_path):
+    """``allure_behave.hooks`` closes a scenario before the suite's ``after_scenario`` runs (see
+    docs/upstream/allure-behave-hooks-after-hooks-run-first.patch): the evidence attached there, as the
+    suite attaches every timeline and transcript, must land in the scenario."""
+    write_project(tmp_path)
+    environment = tmp_path / "features/environment.py"
+    environment.write_text(environment.read_text(encoding="utf-8").replace(
+        '''    if "boom_after" in scenario.tags:''',
+        '''    allure.attach("after " + scenario.name, name="after_scenario evidence",
+                  attachment_type=allure.attachment_type.TEXT)
+    if "boom_after" in scenario.tags:''', 1), encoding="utf-8")
+    proc = run_behave(tmp_path, "features/second.feature")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     results = by_name(load_results(tmp_path / "allure-results"))
-    before = results["The before_scenario hook fails"]
-    assert (before["status"], message(before)) == ("broken", "RuntimeError: before_scenario exploded")
-    after = results["The after_scenario hook fails"]
-    assert (after["status"], message(after)) == ("broken", "ValueError: after_scenario exploded")
-    step_hook = results["An after_step hook fails"]
-    assert (step_hook["status"], message(step_hook)) == ("broken", "RuntimeError: after_step exploded")
-    assert [s["status"] for s in step_hook["steps"]] == ["broken", "skipped"]
-    teardown = results["Outcomes (after_feature)"]
-    assert (teardown["status"], message(teardown)) == ("broken", "RuntimeError: after_feature exploded")
-    assert results["Everything passes"]["status"] == "passed"
-    assert results["The contract is violated"]["status"] == "failed"
+    for name in ("First of the second feature", "Second of the second feature"):
+        (evidence,) = [a for a in results[name]["attachments"] if a["name"] == "after_scenario evidence"]
+        assert read_attachment(tmp_path / "allure-results", evidence) == "after " + name

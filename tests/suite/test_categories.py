@@ -8,7 +8,7 @@ from acceptance.actors import World
 from acceptance.chat import Credential
 from acceptance.errors import AuthenticationFailure
 from acceptance.redaction import Redactor
-from acceptance.reporting.allure_writer import categories, exception_message
+from acceptance.reporting.results_folder import categories, exception_message
 from acceptance.rest import HttpClient, Response
 
 

@@ -1,6 +1,8 @@
 """The HTML report, built from a small real run, opened in headless Chromium (Debian's /usr/bin/chromium,
-installed by bin/setup): scenarios listed, the run timeline and the savings table render.
-Keeps a screenshot under reports/ for people to look at."""
+installed by bin/setup): the first page groups the journeys by epic > feature > story and carries the
+business summary and the quality gate; the run timeline and the savings table render; a failing
+@critical scenario fails the gate and the report build. Keeps screenshots under reports/."""
+import json
 import shutil
 import subprocess
 import sys
@@ -38,8 +40,9 @@ def test_report_renders_scenarios_timeline_and_savings(report):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.goto(report.index.as_uri())
-            page.get_by_text("features/business_value").first.click()
-            page.get_by_text("Cost-optimization advice in the chat").first.click()
+            page.get_by_text("Business value", exact=True).first.click()   # epic
+            page.get_by_text("Cost optimization", exact=True).first.click()  # feature
+            page.get_by_text("Savings journey", exact=True).first.click()    # story
             page.get_by_text(SCENARIO).first.click()
             page.get_by_text("Timeline: Alice").first.click()
             timeline = page.locator('[data-testid="image-attachment-content"] img').first
@@ -55,11 +58,64 @@ def test_report_renders_scenarios_timeline_and_savings(report):
             rows = frame.locator("#savings tbody tr")
             assert rows.count() == 1 and "gpt-4o-mini" in rows.first.inner_text()
             assert "$423.00" in frame.locator("#savings tfoot").inner_text()
+            # the whole table is in the preview: nothing cut off at the bottom or the right of its frame
+            fits = frame.locator("html").evaluate(
+                "h => [h.scrollHeight <= h.clientHeight, h.scrollWidth <= h.clientWidth, h.clientHeight]")
+            assert fits[:2] == [True, True], fits
             shot = ROOT / "reports" / "report-screenshot.png"
             shot.parent.mkdir(exist_ok=True)
             page.screenshot(path=str(shot), full_page=True)
         finally:
             browser.close()
+
+
+def test_first_page_shows_the_epics_the_business_summary_and_the_quality_gate(report):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(report.index.as_uri())
+            tree = page.get_by_text("Business value", exact=True).first  # the epic, at the top of the tree
+            tree.wait_for(timeout=10_000)
+            assert page.get_by_text("features/business_value").count() == 0  # not grouped by folder
+            shot = ROOT / "reports" / "report-first-page.png"
+            shot.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(shot))
+            tree.click()
+            page.get_by_text("Cost optimization", exact=True).first.click()
+            page.get_by_text("Savings journey", exact=True).first.wait_for(timeout=5_000)
+
+            page.get_by_text("Global Attachments").first.click()
+            page.get_by_text("Business summary").first.click()
+            page.get_by_text("Business value demonstrated").first.wait_for(timeout=10_000)
+            text = page.locator("body").inner_text()
+            assert "$423.00 a month of savings shown to users in 1 passing scenario(s)" in text
+            assert "PASSED: 1 scenarios passed, 0 failed." in text and "Failures by category" in text
+
+            page.get_by_text("Quality Gates").first.click()
+            page.get_by_text("critical-scenarios/maxFailures").first.wait_for(timeout=10_000)
+            assert "The number of failed tests 0 is within the allowed threshold value 0" in \
+                page.locator("body").inner_text()
+        finally:
+            browser.close()
+
+
+def test_a_failing_critical_scenario_fails_the_quality_gate_and_the_report_build(tmp_path):
+    results = tmp_path / "results"
+    done = subprocess.run([sys.executable, "-m", "behave", "-f", "null", "--no-summary", "-D",
+                           f"allure_results={results}", "-D", "platform_faults=savings_annual_wrong",
+                           "features/business_value/cost_optimization.feature", "--name", SCENARIO],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr  # the fault is caught ...
+    built = subprocess.run([sys.executable, "-m", "acceptance", "report", "--results", str(results),
+                            "--output", str(tmp_path / "html"), "--history", str(tmp_path / "history.jsonl")],
+                           cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 3, built.stdout + built.stderr  # ... and fails the build, saying why
+    assert f"QUALITY GATE FAILED: these @critical scenarios failed or broke: {SCENARIO}" in built.stderr
+    assert (tmp_path / "html" / "index.html").exists()  # the report is there to read
+    (gate,) = json.loads((tmp_path / "html" / "quality-gate.json").read_text(encoding="utf-8"))
+    assert gate["rule"] == "critical-scenarios/maxFailures" and gate["success"] is False and gate["actual"] == 1
 
 
 def test_report_has_no_analytics_and_no_secrets(report):
@@ -77,3 +133,29 @@ def test_history_accumulates_across_builds(report, tmp_path):
     after = history.read_text().splitlines()
     assert before >= 1 and len(after) == before + 1
     assert all(line.startswith("{") for line in after)
+
+
+def test_savings_preview_with_three_recommendations_fits_a_default_frame():
+    """Allure previews an HTML attachment in an iframe of the default height (150 px): three
+    recommendations and the totals fit it, also in a narrow window."""
+    import html as html_lib
+
+    from playwright.sync_api import sync_playwright
+
+    from acceptance import samples
+    from acceptance.reporting import visuals
+    cost = samples.cost_optimizer_result()
+    recs = (cost["recommendations"] * 3)[:3]
+    table = visuals.savings_table_html({**cost, "recommendations": recs}, "Alice")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 700, "height": 400})
+            page.set_content(f'<iframe width="100%" frameborder="0" srcdoc="{html_lib.escape(table)}"></iframe>')
+            frame = page.frame_locator("iframe").first
+            frame.locator("#savings tfoot").wait_for(timeout=10_000)
+            assert frame.locator("#savings tbody tr").count() == 3
+            sizes = frame.locator("html").evaluate("h => [h.scrollHeight, h.clientHeight, h.scrollWidth, h.clientWidth]")
+            assert sizes[0] <= sizes[1] == 150 and sizes[2] <= sizes[3], sizes
+        finally:
+            browser.close()

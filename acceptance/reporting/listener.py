@@ -1,0 +1,294 @@
+"""allure-behave's listener (hooks mode) with the patches the suite needs, each naming the upstream
+issue it works around and pinned by ``tests/suite/test_allure_wiring.py::test_allure_python_<issue>_*``
+(drop it once allure-behave fixes the issue; ready patches for upstream are in ``docs/upstream/``).
+Only behave's public model is read: ``status``, ``exception``, ``error_message``, ``tags``,
+``inherited_tags``, ``parent``, ``all_steps``, ``skip_reason``, ``captured``, outlines' ``examples``
+and ``scenarios``."""
+from __future__ import annotations
+
+import json
+import os
+import traceback
+from pathlib import Path, PurePath
+from typing import Any, Callable
+
+import attr
+import behave
+from allure_behave.listener import AllureListener
+from allure_commons import hookimpl
+from allure_commons.logger import AllureFileLogger
+from allure_commons.mapping import parse_tag
+from allure_commons.model2 import Label, Link, Parameter, Status, StatusDetails, TestResult
+from allure_commons.types import AttachmentType, LabelType, Severity
+from allure_commons.utils import host_tag, md5, now, thread_tag, uuid4
+
+from .results_folder import exception_message
+
+HookErrors = list[tuple[str, BaseException]]
+SEVERITIES = {s.value for s in Severity}
+_PLUMBING = tuple(str(Path(p).resolve().parent) + os.sep for p in (__file__, behave.__file__))
+
+
+class RedactingFileLogger(AllureFileLogger):
+    """allure-commons' file logger; every result, globals file and attachment passes through ``redact``
+    (a text function) first. A redaction failure withholds the text."""
+
+    def __init__(self, report_dir: Path, redact: Callable[[str], str]):
+        super().__init__(report_dir)
+        self.report_dir, self.redact = Path(report_dir).absolute(), redact
+
+    def _save(self, file_name: str, data: str | bytes) -> None:
+        if isinstance(data, (bytes, bytearray)):
+            try:
+                data = bytes(data).decode("utf-8")
+            except UnicodeDecodeError:
+                data = bytes(data)
+        if isinstance(data, str):
+            try:
+                data = str(self.redact(data)).encode("utf-8")
+            except Exception:  # noqa: BLE001 - fail closed
+                data = b"[content withheld: redaction failed]"
+        (self.report_dir / f"{file_name}.tmp").write_bytes(data)
+        os.replace(self.report_dir / f"{file_name}.tmp", self.report_dir / file_name)
+
+    def _item(self, item: Any) -> None:
+        data = json.dumps(attr.asdict(item, filter=lambda _, v: v or v is False), ensure_ascii=False)
+        self._save(item.file_pattern.format(prefix=uuid4()), data)
+
+    report_result = hookimpl(lambda self, result: self._item(result))
+    report_container = hookimpl(lambda self, container: self._item(container))
+    report_globals = hookimpl(lambda self, globals_item: self._item(globals_item))
+    report_attached_data = hookimpl(lambda self, body, file_name: self._save(file_name, body))
+    report_attached_file = hookimpl(lambda self, source, file_name: self._save(file_name, Path(source).read_bytes()))
+
+
+# ----------------------------------------------------------------------------- names and labels
+def outline_row(scenario: Any) -> Any:
+    """The Examples row an outline scenario was built from (``None`` for a plain scenario)."""
+    outline = scenario.parent
+    if getattr(outline, "type", None) != "scenario_outline":
+        return None
+    rows = [row for examples in outline.examples for row in (examples.table or [])]
+    return next((row for built, row in zip(outline.scenarios, rows) if built is scenario), None)
+
+
+def row_items(scenario: Any) -> list[tuple[str, str]]:
+    row = outline_row(scenario)
+    return [(str(h), str(c)) for h, c in zip(row.headings, row.cells)] if row is not None else []
+
+
+def rule_of(scenario: Any) -> Any:
+    node = scenario.parent
+    while node is not None and getattr(node, "type", None) != "rule":
+        node = getattr(node, "parent", None)
+    return node
+
+
+def feature_path(scenario: Any) -> str:
+    path = Path(scenario.filename or "")
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        path = path.relative_to(Path.cwd())
+    return PurePath(path).as_posix()
+
+
+def full_name(scenario: Any) -> str:
+    """``<feature file> :: [<rule> ::] <scenario>``; outline rows share the outline's name."""
+    rule, row = rule_of(scenario), outline_row(scenario)
+    name = scenario.parent.name if row is not None else scenario.name or scenario.keyword
+    return " :: ".join([feature_path(scenario) or scenario.feature.name] + ([rule.name] if rule else []) + [name])
+
+
+def tag_labels(tags: list[str]) -> tuple[list[Label], list[Link], list[str], str]:
+    """``@critical`` etc. as severity, ``@epic:``/``@story:``/``@feature:`` (underscores as spaces),
+    ``@allure.*`` as allure-behave reads them, any other tag as a tag."""
+    labels, links, features, severity = [], [], [], Severity.NORMAL.value
+    for tag in tags:
+        kind, sep, value = tag.partition(":")
+        parsed = parse_tag(tag) if tag.lower().startswith("allure.") else None
+        if tag.lower() in SEVERITIES:
+            severity = tag.lower()
+        elif sep and value and kind.lower() in ("epic", "story", "feature"):
+            labels.append(Label(kind.lower(), value.replace("_", " ").strip()))
+        elif isinstance(parsed, Link):
+            links.append(parsed)
+        elif parsed is not None:
+            labels.append(Label(parsed.name, str(getattr(parsed.value, "value", parsed.value))))
+        else:
+            labels.append(Label(LabelType.TAG, tag))
+    features += [label.value for label in labels if label.name == LabelType.FEATURE]
+    severity = next((label.value for label in labels if label.name == LabelType.SEVERITY), severity)
+    return [x for x in labels if x.name not in (LabelType.FEATURE, LabelType.SEVERITY)], links, features, severity
+
+
+def common_labels() -> list[Label]:
+    return [Label(LabelType.FRAMEWORK, "behave"), Label(LabelType.LANGUAGE, "python"),
+            Label(LabelType.HOST, host_tag()), Label(LabelType.THREAD, thread_tag())]
+
+
+def new_result(scenario: Any, uuid: str) -> TestResult:
+    """allure-python #886: what allure-behave's ``start_scenario`` builds, plus the rule (in the name,
+    title path and ``subSuite``), Rule tags, outline rows named without behave's `` -- @1.2`` suffix."""
+    name, items, rule, row = full_name(scenario), row_items(scenario), rule_of(scenario), outline_row(scenario)
+    title = scenario.name.rsplit(" -- @", 1)[0] if row is not None else scenario.name or scenario.keyword
+    result = TestResult(uuid=uuid, name=title, fullName=name, start=now(), testCaseId=md5(name),
+                        historyId=md5(name, *[f"{k}={v}" for k, v in items]))
+    result.description = "\n".join(scenario.description or (scenario.parent.description if row else [])) or None
+    result.parameters = [Parameter(name=k, value=v) for k, v in items]
+    path = feature_path(scenario)
+    folder, feature = PurePath(path).parent.as_posix(), scenario.feature.name or PurePath(path).name
+    result.titlePath = [p for p in PurePath(folder).parts if p != "."] + [feature] + ([rule.name] if rule else [])
+    labels, result.links, features, severity = tag_labels([str(t) for t in dict.fromkeys(
+        [*scenario.inherited_tags, *scenario.tags])])
+    result.labels = [Label(LabelType.FEATURE, f) for f in features or [feature]] + labels + [
+        Label(LabelType.SEVERITY, severity), *([Label(LabelType.PARENT_SUITE, folder)] if folder != "." else []),
+        Label(LabelType.SUITE, feature), *([Label(LabelType.SUB_SUITE, rule.name), Label("rule", rule.name)]
+                                           if rule else []), *common_labels()]
+    return result
+
+
+# ----------------------------------------------------------------------------- outcomes
+def trace_of(exc: BaseException, hook: str | None = None) -> str:
+    """The traceback without behave's and this package's frames at the top."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PLUMBING):
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__)).rstrip()
+    return f"HOOK-ERROR in {hook}\n{text}" if hook else text
+
+
+def details(exc: BaseException, hook: str | None = None, also: HookErrors = ()) -> StatusDetails:
+    message = exception_message(exc)
+    if also:
+        message += "\n\nAlso:\n" + "\n".join(f"HOOK-ERROR in {h}: {exception_message(e)}" for h, e in also)
+    return StatusDetails(message=message, trace=trace_of(exc, hook))
+
+
+def step_outcome(step: Any, hook_errors: HookErrors) -> tuple[str, StatusDetails | None]:
+    """The step's status with a message that starts with its report category (allure-behave writes
+    the exception's module path first, which no category matches)."""
+    state, own = step.status.name, step.exception
+    if own is not None and not any(own is e for _, e in hook_errors):
+        return Status.FAILED if isinstance(own, AssertionError) else Status.BROKEN, details(own, also=hook_errors)
+    if hook_errors:
+        return Status.BROKEN, details(hook_errors[0][1], hook_errors[0][0], hook_errors[1:])
+    if state in ("passed", "skipped", "executing") or state.startswith("untested"):
+        return (Status.PASSED, None) if state == "passed" else (Status.SKIPPED, None)
+    if state == "undefined":
+        return Status.BROKEN, StatusDetails(message=f"Undefined step: {step.keyword} {step.name}")
+    return Status.BROKEN, StatusDetails(message=(step.error_message or f"Step {state}").strip())
+
+
+class SuiteListener(AllureListener):
+    """:class:`allure_behave.listener.AllureListener`, patched; driven by :mod:`.behave_hooks`."""
+
+    def __init__(self, behave_config: Any):
+        super().__init__(behave_config)
+        self.started_steps: set[int] = set()
+        self.step_errors: dict[int, HookErrors] = {}
+        self.scenario_errors: HookErrors = []
+        self.reported: set[int] = set()  # scenarios written already
+
+    def start_scenario(self, scenario: Any) -> None:
+        self.current_scenario_uuid = uuid4()
+        self.group_context.enter()
+        self.started_steps, self.step_errors, self.scenario_errors = set(), {}, []
+        self.logger.schedule_test(self.current_scenario_uuid, new_result(scenario, self.current_scenario_uuid))
+
+    def start_behave_step(self, step: Any) -> None:
+        self.started_steps.add(id(step))
+        super().start_behave_step(step)
+
+    def stop_behave_step(self, step: Any) -> None:
+        status, status_details = step_outcome(step, self.step_errors.get(id(step), []))
+        self.logger.stop_step(self.current_step_uuid, stop=now(), status=status, statusDetails=status_details)
+
+    def stop_scenario(self, scenario: Any) -> None:
+        """allure-python #580: a hook error makes the scenario broken with the hook's message (not
+        skipped without one), and the steps behave never ran are listed, skipped."""
+        if self.current_scenario_uuid is None or id(scenario) in self.reported:
+            return
+        self.reported.add(id(scenario))
+        for step in scenario.all_steps:
+            if id(step) not in self.started_steps:
+                self.start_behave_step(step)
+                self.stop_behave_step(step)
+        result = self.logger.get_test(self.current_scenario_uuid)
+        first = next(((s.status, s.statusDetails) for s in result.steps if s.status in (Status.FAILED, Status.BROKEN)),
+                     None)
+        errors = sorted(self.scenario_errors, key=lambda error: not error[0].startswith("before_"))
+        state = scenario.status.name
+        if errors and (first is None or errors[0][0].startswith("before_")):
+            result.status, result.statusDetails = Status.BROKEN, details(errors[0][1], errors[0][0], errors[1:])
+        elif first is not None:
+            result.status, result.statusDetails = first
+            if errors:
+                extra = "\n".join(f"HOOK-ERROR in {h}: {exception_message(e)}" for h, e in errors)
+                result.statusDetails = StatusDetails(message=f"{first[1].message}\n\nAlso:\n{extra}",
+                                                     trace=first[1].trace)
+        elif scenario.hook_failed or state in ("failed", "error", "hook_error", "cleanup_error"):
+            message = (scenario.error_message or f"Scenario {state.replace('_', ' ')}").strip()
+            result.status, result.statusDetails = Status.BROKEN, StatusDetails(message=message)
+        elif state in ("skipped", "untested"):
+            reason = scenario.skip_reason if state == "skipped" else "Not executed (the run was aborted)"
+            result.status, result.statusDetails = Status.SKIPPED, StatusDetails(message=reason) if reason else None
+        else:
+            result.status = Status.PASSED
+        captured = getattr(scenario, "captured", None)
+        if result.status != Status.PASSED and captured is not None and captured.has_output():
+            self.logger.attach_data(uuid4(), captured.make_output(), name="Captured output",
+                                    attachment_type=AttachmentType.TEXT)
+        result.stop = now()
+        self.logger.close_test(self.current_scenario_uuid)
+        self.group_context.append_test(self.current_scenario_uuid)
+        self.group_context.exit()
+        self.current_scenario_uuid = self.current_step_uuid = None
+
+    def break_scenarios(self, scenarios: list[Any], hook: str, exc: BaseException) -> None:
+        """allure-python #899: the scenarios of a feature or rule whose ``before_*`` hook failed are
+        left out of the report; here each one that would have run is written, broken with its message."""
+        for scenario in scenarios:
+            if id(scenario) not in self.reported and scenario.should_run(self.behave_config):
+                self.start_scenario(scenario)
+                self.scenario_errors = [(hook, exc)]
+                self.stop_scenario(scenario)
+
+    # allure-python #776: allure.dynamic.title/label/parameter reach the result
+    @hookimpl
+    def add_title(self, test_title):
+        if (result := self.logger.get_test(None)) is not None:
+            result.name = str(test_title)
+
+    @hookimpl
+    def add_label(self, label_type, labels):
+        if (result := self.logger.get_test(None)) is not None:
+            new = [Label(str(label_type), str(getattr(v, "value", v))) for v in labels]
+            result.labels += [label for label in new if label not in result.labels]
+
+    @hookimpl
+    def add_parameter(self, name, value, excluded, mode):
+        if (result := self.logger.get_test(None)) is not None:
+            value = value if isinstance(value, str) else repr(value)
+            result.parameters = [p for p in result.parameters if p.name != name] + [
+                Parameter(name=str(name), value=value, excluded=excluded, mode=getattr(mode, "value", mode))]
+
+    def open_run_result(self) -> str:
+        """allure-python #764: steps and attachments of ``before_all`` are lost (no test is open); this
+        result holds them until :meth:`close_run_result` names it (e.g. the preflight) or it is dropped."""
+        uuid = uuid4()
+        self.logger.schedule_test(uuid, TestResult(uuid=uuid, name="Run setup", start=now()))
+        return uuid
+
+    def close_run_result(self, uuid: str | None, name: str, status: str, message: str | None = None,
+                         trace: str | None = None, labels: dict[str, Any] | None = None) -> None:
+        """Write a result that is no scenario: a run's preflight or setup, a feature's teardown."""
+        labels = {"suite": "Run", **(labels or {})}
+        result = self.logger.get_test(uuid := uuid or self.open_run_result())
+        result.name, result.fullName, result.status = name, labels.pop("fullName", f"run::{name}"), status
+        result.historyId = result.testCaseId = md5(result.fullName)
+        if message is not None or trace is not None or status in (Status.FAILED, Status.BROKEN):
+            result.statusDetails = StatusDetails(message=message or f"{name}: {status}", trace=trace)
+        for key, values in labels.items():
+            result.labels += [Label(key, str(v)) for v in (values if isinstance(values, (list, tuple)) else [values])]
+        result.labels += common_labels()
+        result.stop = now()
+        self.logger.close_test(uuid)

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Builds the HTML report with Allure 3's library, as `allure generate` does, and also evaluates the
+// quality gate of allurerc.mjs, so the report shows the gate and the build fails when the gate does
+// (`allure generate` does neither; only `allure run` does).
+//   node bin/allure-report.mjs <results dir> <output dir> <history file> [report name]
+// Exit code: 0, 3 when the quality gate failed (the report is built anyway), 1 on any other error.
+import process from "node:process";
+import {
+  AllureReport, filterFailedQualityGateResults, readConfig, stringifyQualityGateResults,
+} from "@allurereport/core";
+
+// Allure 3.18's quality gate calls Iterator.prototype.toArray (Node.js 22+); Node.js 20 lacks it.
+const iteratorPrototype = Object.getPrototypeOf(Object.getPrototypeOf([][Symbol.iterator]()));
+if (!iteratorPrototype.toArray) {
+  Object.defineProperty(iteratorPrototype, "toArray", { value() { return Array.from(this); }, configurable: true });
+}
+
+const [results, output, historyPath, name] = process.argv.slice(2);
+if (!results || !output || !historyPath) {
+  console.error("usage: node bin/allure-report.mjs <results dir> <output dir> <history file> [report name]");
+  process.exit(1);
+}
+const config = await readConfig(process.cwd(), undefined, { output, historyPath, ...(name ? { name } : {}) });
+const report = new AllureReport(config);
+await report.start();
+await report.readDirectory(results);
+let failed = [];
+if (report.hasQualityGate) {
+  const trs = await report.store.allTestResults({ includeRetries: false });
+  const { results: gate } = await report.validate({ trs });
+  report.realtimeDispatcher.sendQualityGateResults(gate);
+  failed = filterFailedQualityGateResults(gate);
+  if (failed.length) {
+    console.error(stringifyQualityGateResults(gate));
+  }
+}
+await report.done();
+process.exit(failed.length ? 3 : 0);
