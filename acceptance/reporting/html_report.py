@@ -1,7 +1,6 @@
-"""Building the HTML report: Allure 3 (npm package ``allure``, pinned in package.json) configured by
-``allurerc.mjs`` (one self-contained file; the first page grouped by epic > feature > story; the quality
-gate), the business summary as the run's global attachment, the analytics tag that Allure's default
-page embeds stripped, and the run history kept across runs in ``reports/history.jsonl``."""
+"""The HTML report: Allure 3 (pinned in package.json) as ``allurerc.mjs`` configures it (single file,
+epic > feature > story, quality gate, trends across the runs in ``reports/history.jsonl``), the business
+summary as the run's global attachment, and the analytics tag of Allure's pages stripped."""
 from __future__ import annotations
 
 import json
@@ -21,7 +20,7 @@ ANALYTICS_TAGS = (
 
 
 class ReportBuildError(RuntimeError):
-    pass
+    """The report could not be built (no results, Allure missing or failing)."""
 
 
 @dataclass(frozen=True)
@@ -59,13 +58,15 @@ def build(results: Path | None = None, output: Path | None = None, history: Path
     summary.attach(results)
     command = allure_cli(root) + [str(results.absolute()), str(output.absolute()), str(history.absolute()), name]
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
-    index = output / "index.html"
+    index, removed = output / "index.html", 0
     if done.returncode not in (0, 3) or not index.exists():
         raise ReportBuildError(f"allure awesome failed ({done.returncode}): {done.stderr[-2000:] or done.stdout[-2000:]}")
-    html, removed = strip_analytics(index.read_text(encoding="utf-8"))
-    if "googletagmanager" in html or "gtag(" in html:
-        raise ReportBuildError("the report still carries an analytics tag after stripping; update ANALYTICS_TAGS")
-    index.write_text(html, encoding="utf-8")
+    for page in output.rglob("*.html"):
+        html, n = strip_analytics(page.read_text(encoding="utf-8"))
+        if "googletagmanager" in html or "gtag(" in html:
+            raise ReportBuildError(f"{page} still carries an analytics tag after stripping; update ANALYTICS_TAGS")
+        page.write_text(html, encoding="utf-8")
+        removed += n
     return BuiltReport(index, removed, critical_failures(results) if done.returncode == 3 else [])
 
 
