@@ -12,7 +12,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Mapping, MutableMapping
+from typing import Any, Callable, MutableMapping
 
 import allure_commons
 
@@ -60,19 +60,16 @@ class AllureHooks:
         context.allure = self
         self.setup_uuid = self.listener.open_run_result()
 
-    def record_run_outcome(self, name: str, status: str, message: str | None = None, trace: str | None = None,
-                           labels: Mapping[str, Any] | None = None) -> None:
-        """A result that is no scenario (a stopped preflight); made in ``before_all``, it carries what was
-        attached there."""
+    def record_run_outcome(self, name: str, status: str, message: str | None = None, trace: str | None = None):
+        """A result that is no scenario (a stopped preflight); made in ``before_all``, it has its attachments."""
         uuid, self.setup_uuid = self.setup_uuid, None
         if self.listener is not None:
-            self._guarded("record_run_outcome", self.listener.close_run_result, uuid, name, status, message, trace,
-                          dict(labels or {}))
+            self._guarded("record_run_outcome", self.listener.close_run_result, uuid, name, status, message, trace)
 
-    def after_before_all(self, context: Any) -> None:
-        if self.setup_uuid is not None and self.listener is not None:
-            self.listener.logger.drop_test(self.setup_uuid)  # nothing to report about the setup
-        self.setup_uuid = None
+    def _drop_setup_result(self) -> None:
+        uuid, self.setup_uuid = self.setup_uuid, None
+        if uuid is not None and self.listener is not None:
+            self.listener.logger.drop_test(uuid)  # nothing to report about the setup
 
     def after_all(self, context: Any) -> None:
         try:
@@ -113,21 +110,22 @@ class AllureHooks:
         else:
             listener.scenario_errors.append((hook, exc))
 
-    def _listener_call(self, name: str, context: Any, *args: Any) -> None:
-        if self.listener is not None and not (name == "before_scenario" and id(args[0]) in self.listener.reported):
+    def _ours(self, name: str, context: Any, args: tuple) -> None:
+        """Our part of hook ``name``: it runs before the suite's ``before_*`` code and after its ``after_*``."""
+        if name == "before_all":
+            self.before_all(context)
+        elif name == "after_all":
+            self.after_all(context)
+        elif name in LISTENER_CALLS and self.listener is not None and not (
+                name == "before_scenario" and id(args[0]) in self.listener.reported):
             method, with_entity = LISTENER_CALLS[name]
             self._guarded(name, getattr(self.listener, method), *(args if with_entity else ()))
 
     def wrap_hook(self, name: str, user_hook: Callable[..., Any] | None) -> Callable[..., Any]:
         """The hook behave should call for ``name``: ours around the suite's."""
-        ours = {"before_all": self.before_all, "after_all": self.after_all}.get(name)
-        ours = ours or (functools.partial(self._listener_call, name) if name in LISTENER_CALLS else None)
-        before = ours if name.startswith("before_") else None
-        after = self.after_before_all if name == "before_all" else ours if name.startswith("after_") else None
-
         def hook(context: Any, *args: Any) -> None:
-            if before is not None:
-                before(context, *args)
+            if name.startswith("before_"):
+                self._ours(name, context, args)
             try:
                 if user_hook is not None:
                     user_hook(context, *args)
@@ -135,14 +133,15 @@ class AllureHooks:
                 self.hook_failed(name, args[0] if args else None, exc)
                 raise
             finally:
-                if after is not None:
-                    after(context, *args)
+                if name.startswith("after_"):
+                    self._ours(name, context, args)
+                elif name == "before_all":
+                    self._drop_setup_result()
 
         if user_hook is not None:
             functools.update_wrapper(hook, user_hook)
         hook.__name__, hook.__allure_wrapped__ = name, True  # type: ignore[attr-defined]
         return hook
-
 
 def install(namespace: MutableMapping[str, Any], results_dir: Option, **options: Any) -> AllureHooks:
     """Wraps the hooks of an ``environment.py`` (its ``globals()``); ``options`` are :class:`AllureHooks`'."""

@@ -63,8 +63,8 @@ def build(results_dir: Path) -> str:
                             sorted(durations, reverse=True)[:5])
 
 
-def write(results_dir: Path, target: Path | None = None) -> Path:
-    target = target or results_dir.parent / "summary.md"
+def write(results_dir: Path) -> Path:
+    target = results_dir.parent / "summary.md"
     target.write_text(build(results_dir), encoding="utf-8")
     return target
 
