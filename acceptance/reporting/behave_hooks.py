@@ -1,21 +1,10 @@
-"""Wiring allure-behave's listener into ``features/environment.py`` (hooks mode)::
-
-    behave_hooks.install(globals(), results_dir=..., redact=..., environment=..., executor=...)
-
-at the end of the file wraps the suite's hooks (and adds the missing ones). Unlike
-``allure_behave.hooks.allure_report`` (which calls the listener *before* each hook of the suite, with
-a configuration of its own, into a folder it never cleans):
-
-* a scenario or step is started before the suite's ``before_*`` code and stopped *after* its
-  ``after_*`` code, so the evidence attached in ``after_scenario`` lands in the scenario;
-* an exception of a suite hook is given to the listener and re-raised unchanged, so what it broke
-  (scenario, feature, run) is reported broken with its message, and behave handles it as usual;
-* the listener gets ``context.config``; the results folder is cleaned when the run starts; a
-  ``--dry-run`` (no hooks) writes nothing; every file written passes through ``redact``.
-
-During the run ``context.allure`` is this object (``record_run_outcome`` writes a result that is no
-scenario, e.g. a stopped preflight). A reporting problem never fails a test: it is printed to stderr.
-"""
+"""Wires allure-behave's listener into ``features/environment.py`` (hooks mode): at its end,
+``behave_hooks.install(globals(), results_dir=..., redact=..., environment=..., executor=..., finished=...)``.
+Unlike ``allure_behave.hooks.allure_report``, a scenario or step starts before the suite's ``before_*``
+hook and stops after its ``after_*`` hook (so what ``after_scenario`` attaches lands in the scenario); a
+suite hook's exception is reported broken with its message and re-raised unchanged; the results folder is
+cleaned per run (a ``--dry-run`` writes nothing); every file written passes through ``redact``. During
+the run ``context.allure`` is this object. A reporting problem never fails a test: it goes to stderr."""
 from __future__ import annotations
 
 import functools
@@ -23,7 +12,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, Callable, Mapping, MutableMapping
+from typing import Any, Callable, MutableMapping
 
 import allure_commons
 
@@ -32,22 +21,18 @@ from .listener import RedactingFileLogger, SuiteListener, trace_of
 
 HOOK_NAMES = ("before_all", "after_all", "before_feature", "after_feature", "before_rule", "after_rule",
               "before_scenario", "after_scenario", "before_step", "after_step")
-#: the listener's method for each hook (and whether it takes the hook's model entity); it runs before the
-#: suite's before_* hooks and after its after_* hooks
+#: the listener's method for each hook, and whether it takes the hook's model entity
 LISTENER_CALLS = {"before_feature": ("start_file", False), "after_feature": ("stop_feature", False),
                   "before_scenario": ("start_scenario", True), "after_scenario": ("stop_scenario", True),
                   "before_step": ("start_behave_step", True), "after_step": ("stop_behave_step", True)}
+Option = Any  # a value, or a function of behave's context that gives it
 
 
 class AllureHooks:
-    def __init__(self, results_dir: Any, *, redact: Callable[[Any], Any] | None = None,
-                 environment: Mapping[str, Any] | Callable[[Any], Mapping[str, Any]] | None = None,
-                 executor: Mapping[str, Any] | Callable[[Any], Mapping[str, Any] | None] | None = None,
-                 clean: bool = True, context_attr: str = "allure",
-                 finished: Callable[[Any, Path], None] | None = None):
+    def __init__(self, results_dir: Option, *, redact: Callable[[Any], Any] = str, environment: Option = None,
+                 executor: Option = None, finished: Callable[[Any, Path], None] | None = None):
         self.options = dict(results_dir=results_dir, environment=environment, executor=executor)
-        self.redact = redact or (lambda text: text)
-        self.clean, self.context_attr, self.finished = clean, context_attr, finished
+        self.redact, self.finished = redact, finished
         self.results_dir: Path | None = None
         self.listener: SuiteListener | None = None
         self.plugins: list[Any] = []
@@ -67,29 +52,24 @@ class AllureHooks:
 
     def before_all(self, context: Any) -> None:
         self.results_dir = Path(os.fspath(self._option("results_dir", context))).absolute()
-        if self.clean:
-            results_folder.clean(self.results_dir)
-        self.results_dir.mkdir(parents=True, exist_ok=True)
+        results_folder.clean(self.results_dir)
         self.listener = SuiteListener(context.config)
         self.plugins = [RedactingFileLogger(self.results_dir, self.redact), self.listener]
         for plugin in self.plugins:
             allure_commons.plugin_manager.register(plugin)
-        setattr(context, self.context_attr, self)
+        context.allure = self
         self.setup_uuid = self.listener.open_run_result()
 
-    def record_run_outcome(self, name: str, status: str, message: str | None = None, trace: str | None = None,
-                           labels: Mapping[str, Any] | None = None) -> None:
-        """A result that is no scenario ("Preflight: ...", broken, "Infrastructure: ..."); made during
-        ``before_all``, it carries what was attached there."""
+    def record_run_outcome(self, name: str, status: str, message: str | None = None, trace: str | None = None):
+        """A result that is no scenario (a stopped preflight); made in ``before_all``, it has its attachments."""
         uuid, self.setup_uuid = self.setup_uuid, None
         if self.listener is not None:
-            self._guarded("record_run_outcome", self.listener.close_run_result, uuid, name, status, message, trace,
-                          dict(labels or {}))
+            self._guarded("record_run_outcome", self.listener.close_run_result, uuid, name, status, message, trace)
 
-    def after_before_all(self, context: Any) -> None:
-        if self.setup_uuid is not None and self.listener is not None:
-            self.listener.logger.drop_test(self.setup_uuid)  # nothing to report about the setup
-        self.setup_uuid = None
+    def _drop_setup_result(self) -> None:
+        uuid, self.setup_uuid = self.setup_uuid, None
+        if uuid is not None and self.listener is not None:
+            self.listener.logger.drop_test(uuid)  # nothing to report about the setup
 
     def after_all(self, context: Any) -> None:
         try:
@@ -111,40 +91,41 @@ class AllureHooks:
 
     def hook_failed(self, hook: str, target: Any, exc: BaseException) -> None:
         listener, kind = self.listener, getattr(target, "type", None)
-        message = results_folder.exception_message(exc)
         if listener is None:
             return
         if hook in ("before_all", "after_all"):
             phase = "setup" if hook == "before_all" else "teardown"
-            self.record_run_outcome(f"Run {phase} ({hook})", "broken", message, trace_of(exc, hook))
+            self.record_run_outcome(f"Run {phase} ({hook})", "broken", results_folder.exception_message(exc),
+                                    trace_of(exc, hook))
         elif kind in ("feature", "rule") and hook.startswith("before_"):
             self._guarded(hook, listener.break_scenarios, target.walk_scenarios(), hook, exc)
         elif kind in ("feature", "rule"):
             feature = target if kind == "feature" else target.feature
             labels = {"fullName": f"{target.filename} :: {hook}", "feature": feature.name, "suite": feature.name,
                       **({"subSuite": target.name} if kind == "rule" else {})}
-            self._guarded(hook, listener.close_run_result, None, f"{target.name} ({hook})", "broken", message,
-                          trace_of(exc, hook), labels)
+            self._guarded(hook, listener.close_run_result, None, f"{target.name} ({hook})", "broken",
+                          results_folder.exception_message(exc), trace_of(exc, hook), labels)
         elif kind == "step":
             listener.step_errors.setdefault(id(target), []).append((hook, exc))
         else:
             listener.scenario_errors.append((hook, exc))
 
-    def _listener_call(self, name: str, context: Any, *args: Any) -> None:
-        if self.listener is not None and not (name == "before_scenario" and id(args[0]) in self.listener.reported):
+    def _ours(self, name: str, context: Any, args: tuple) -> None:
+        """Our part of hook ``name``: it runs before the suite's ``before_*`` code and after its ``after_*``."""
+        if name == "before_all":
+            self.before_all(context)
+        elif name == "after_all":
+            self.after_all(context)
+        elif name in LISTENER_CALLS and self.listener is not None and not (
+                name == "before_scenario" and id(args[0]) in self.listener.reported):
             method, with_entity = LISTENER_CALLS[name]
             self._guarded(name, getattr(self.listener, method), *(args if with_entity else ()))
 
     def wrap_hook(self, name: str, user_hook: Callable[..., Any] | None) -> Callable[..., Any]:
         """The hook behave should call for ``name``: ours around the suite's."""
-        ours = {"before_all": self.before_all, "after_all": self.after_all}.get(name)
-        ours = ours or (functools.partial(self._listener_call, name) if name in LISTENER_CALLS else None)
-        before = ours if name.startswith("before_") else None
-        after = self.after_before_all if name == "before_all" else ours if name.startswith("after_") else None
-
         def hook(context: Any, *args: Any) -> None:
-            if before is not None:
-                before(context, *args)
+            if name.startswith("before_"):
+                self._ours(name, context, args)
             try:
                 if user_hook is not None:
                     user_hook(context, *args)
@@ -152,22 +133,20 @@ class AllureHooks:
                 self.hook_failed(name, args[0] if args else None, exc)
                 raise
             finally:
-                if after is not None:
-                    after(context, *args)
+                if name.startswith("after_"):
+                    self._ours(name, context, args)
+                elif name == "before_all":
+                    self._drop_setup_result()
 
         if user_hook is not None:
             functools.update_wrapper(hook, user_hook)
         hook.__name__, hook.__allure_wrapped__ = name, True  # type: ignore[attr-defined]
         return hook
 
-    def wrap(self, namespace: MutableMapping[str, Any]) -> "AllureHooks":
-        for name in HOOK_NAMES:
-            if not getattr(namespace.get(name), "__allure_wrapped__", False):
-                namespace[name] = self.wrap_hook(name, namespace.get(name))
-        return self
-
-
-def install(namespace: MutableMapping[str, Any], results_dir: Any, **options: Any) -> AllureHooks:
-    """Wire Allure reporting into an ``environment.py``: call it at its end with ``globals()``;
-    ``options`` are those of :class:`AllureHooks`."""
-    return AllureHooks(results_dir, **options).wrap(namespace)
+def install(namespace: MutableMapping[str, Any], results_dir: Option, **options: Any) -> AllureHooks:
+    """Wraps the hooks of an ``environment.py`` (its ``globals()``); ``options`` are :class:`AllureHooks`'."""
+    hooks = AllureHooks(results_dir, **options)
+    for name in HOOK_NAMES:
+        if not getattr(namespace.get(name), "__allure_wrapped__", False):
+            namespace[name] = hooks.wrap_hook(name, namespace.get(name))
+    return hooks

@@ -1,10 +1,8 @@
-"""Building the HTML report: Allure 3 (npm package ``allure``, pinned in package.json) configured by
-``allurerc.mjs`` (one self-contained file; the first page grouped by epic > feature > story; the quality
-gate), the business summary as the run's global attachment, the analytics tag that Allure's default
-page embeds stripped, and the run history kept across runs in ``reports/history.jsonl``."""
+"""The HTML report: Allure 3 (pinned in package.json) as ``allurerc.mjs`` configures it (single file,
+epic > feature > story, quality gate, trends across the runs in ``reports/history.jsonl``), the business
+summary as the run's global attachment, and the analytics tag of Allure's pages stripped."""
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import subprocess
@@ -21,7 +19,7 @@ ANALYTICS_TAGS = (
 
 
 class ReportBuildError(RuntimeError):
-    pass
+    """The report could not be built (no results, Allure missing or failing)."""
 
 
 @dataclass(frozen=True)
@@ -35,20 +33,11 @@ class BuiltReport:
 def allure_cli(root: Path = ROOT) -> list[str]:
     if (root / "node_modules" / "@allurereport" / "core").exists() and shutil.which("node"):
         return ["node", str(root / "bin" / "allure-report.mjs")]
-    raise ReportBuildError("the Allure 3 CLI is not installed: run `npm ci` (package.json pins it) in "
-                           f"{root}")
-
-
-def strip_analytics(html: str) -> tuple[str, int]:
-    removed = 0
-    for pattern in ANALYTICS_TAGS:
-        html, n = pattern.subn("", html)
-        removed += n
-    return html, removed
+    raise ReportBuildError(f"the Allure 3 CLI is not installed: run `npm ci` (package.json pins it) in {root}")
 
 
 def build(results: Path | None = None, output: Path | None = None, history: Path | None = None,
-          name: str = "AI platform acceptance", root: Path = ROOT) -> BuiltReport:
+          root: Path = ROOT) -> BuiltReport:
     results = results or root / "reports" / "allure-results"
     output = output or root / "reports" / "html"
     history = history or root / "reports" / "history.jsonl"
@@ -57,21 +46,24 @@ def build(results: Path | None = None, output: Path | None = None, history: Path
     if output.exists():
         shutil.rmtree(output)
     summary.attach(results)
-    command = allure_cli(root) + [str(results.absolute()), str(output.absolute()), str(history.absolute()), name]
+    command = allure_cli(root) + [str(results.absolute()), str(output.absolute()), str(history.absolute())]
     done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
-    index = output / "index.html"
+    index, removed = output / "index.html", 0
     if done.returncode not in (0, 3) or not index.exists():
         raise ReportBuildError(f"allure awesome failed ({done.returncode}): {done.stderr[-2000:] or done.stdout[-2000:]}")
-    html, removed = strip_analytics(index.read_text(encoding="utf-8"))
-    if "googletagmanager" in html or "gtag(" in html:
-        raise ReportBuildError("the report still carries an analytics tag after stripping; update ANALYTICS_TAGS")
-    index.write_text(html, encoding="utf-8")
+    for page in output.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        for pattern in ANALYTICS_TAGS:
+            html, n = pattern.subn("", html)
+            removed += n
+        if "googletagmanager" in html or "gtag(" in html:
+            raise ReportBuildError(f"{page} still carries an analytics tag after stripping; update ANALYTICS_TAGS")
+        page.write_text(html, encoding="utf-8")
     return BuiltReport(index, removed, critical_failures(results) if done.returncode == 3 else [])
 
 
 def critical_failures(results: Path) -> list[str]:
     """The failed or broken @critical scenarios (what fails the quality gate of allurerc.mjs)."""
-    found = [json.loads(path.read_text(encoding="utf-8")) for path in sorted(results.glob("*-result.json"))]
     return [r.get("name", "?") + "".join(f" [{p['name']}={p['value']}]" for p in r.get("parameters") or [])
-            for r in found if {"name": "severity", "value": "critical"} in r.get("labels", [])
+            for r in summary.load_results(results) if {"name": "severity", "value": "critical"} in r.get("labels", [])
             and r.get("status") in ("failed", "broken")] or ["(see the Quality Gates tab of the report)"]

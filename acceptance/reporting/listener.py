@@ -1,9 +1,6 @@
-"""allure-behave's listener (hooks mode) with the patches the suite needs, each naming the upstream
-issue it works around and pinned by ``tests/suite/test_allure_wiring.py::test_allure_python_<issue>_*``
-(drop it once allure-behave fixes the issue; ready patches for upstream are in ``docs/upstream/``).
-Only behave's public model is read: ``status``, ``exception``, ``error_message``, ``tags``,
-``inherited_tags``, ``parent``, ``all_steps``, ``skip_reason``, ``captured``, outlines' ``examples``
-and ``scenarios``."""
+"""allure-behave's listener (hooks mode), patched where the suite needs it; each patch names the upstream
+issue it works around, is pinned by ``tests/suite/test_allure_wiring.py::test_allure_python_<issue>_*`` and
+has a ready upstream patch in ``docs/upstream/``. Only behave's public model is read."""
 from __future__ import annotations
 
 import json
@@ -30,19 +27,17 @@ _PLUMBING = tuple(str(Path(p).resolve().parent) + os.sep for p in (__file__, beh
 
 
 class RedactingFileLogger(AllureFileLogger):
-    """allure-commons' file logger; every result, globals file and attachment passes through ``redact``
-    (a text function) first. A redaction failure withholds the text."""
+    """allure-commons' file logger; every file passes through ``redact`` first (a failure withholds it)."""
 
     def __init__(self, report_dir: Path, redact: Callable[[str], str]):
         super().__init__(report_dir)
         self.report_dir, self.redact = Path(report_dir).absolute(), redact
 
     def _save(self, file_name: str, data: str | bytes) -> None:
-        if isinstance(data, (bytes, bytearray)):
-            try:
-                data = bytes(data).decode("utf-8")
-            except UnicodeDecodeError:
-                data = bytes(data)
+        try:
+            data = data if isinstance(data, str) else bytes(data).decode("utf-8")
+        except UnicodeDecodeError:
+            data = bytes(data)
         if isinstance(data, str):
             try:
                 data = str(self.redact(data)).encode("utf-8")
@@ -62,7 +57,6 @@ class RedactingFileLogger(AllureFileLogger):
     report_attached_file = hookimpl(lambda self, source, file_name: self._save(file_name, Path(source).read_bytes()))
 
 
-# ----------------------------------------------------------------------------- names and labels
 def outline_row(scenario: Any) -> Any:
     """The Examples row an outline scenario was built from (``None`` for a plain scenario)."""
     outline = scenario.parent
@@ -99,9 +93,8 @@ def full_name(scenario: Any) -> str:
 
 
 def tag_labels(tags: list[str]) -> tuple[list[Label], list[Link], list[str], str]:
-    """``@critical`` etc. as severity, ``@epic:``/``@story:``/``@feature:`` (underscores as spaces),
-    ``@allure.*`` as allure-behave reads them, any other tag as a tag."""
-    labels, links, features, severity = [], [], [], Severity.NORMAL.value
+    """Severity tags, ``@epic:``/``@story:``/``@feature:`` (``_`` as spaces), ``@allure.*``, other tags."""
+    labels, links, severity = [], [], Severity.NORMAL.value
     for tag in tags:
         kind, sep, value = tag.partition(":")
         parsed = parse_tag(tag) if tag.lower().startswith("allure.") else None
@@ -115,7 +108,7 @@ def tag_labels(tags: list[str]) -> tuple[list[Label], list[Link], list[str], str
             labels.append(Label(parsed.name, str(getattr(parsed.value, "value", parsed.value))))
         else:
             labels.append(Label(LabelType.TAG, tag))
-    features += [label.value for label in labels if label.name == LabelType.FEATURE]
+    features = [label.value for label in labels if label.name == LabelType.FEATURE]
     severity = next((label.value for label in labels if label.name == LabelType.SEVERITY), severity)
     return [x for x in labels if x.name not in (LabelType.FEATURE, LabelType.SEVERITY)], links, features, severity
 
@@ -126,8 +119,8 @@ def common_labels() -> list[Label]:
 
 
 def new_result(scenario: Any, uuid: str) -> TestResult:
-    """allure-python #886: what allure-behave's ``start_scenario`` builds, plus the rule (in the name,
-    title path and ``subSuite``), Rule tags, outline rows named without behave's `` -- @1.2`` suffix."""
+    """allure-python #886: allure-behave's scenario result plus the rule (name, title path, ``subSuite``)
+    and its tags; outline rows named without behave's `` -- @1.2``."""
     name, items, rule, row = full_name(scenario), row_items(scenario), rule_of(scenario), outline_row(scenario)
     title = scenario.name.rsplit(" -- @", 1)[0] if row is not None else scenario.name or scenario.keyword
     result = TestResult(uuid=uuid, name=title, fullName=name, start=now(), testCaseId=md5(name),
@@ -146,7 +139,6 @@ def new_result(scenario: Any, uuid: str) -> TestResult:
     return result
 
 
-# ----------------------------------------------------------------------------- outcomes
 def trace_of(exc: BaseException, hook: str | None = None) -> str:
     """The traceback without behave's and this package's frames at the top."""
     tb = exc.__traceback__
@@ -156,19 +148,20 @@ def trace_of(exc: BaseException, hook: str | None = None) -> str:
     return f"HOOK-ERROR in {hook}\n{text}" if hook else text
 
 
-def details(exc: BaseException, hook: str | None = None, also: HookErrors = ()) -> StatusDetails:
-    message = exception_message(exc)
-    if also:
-        message += "\n\nAlso:\n" + "\n".join(f"HOOK-ERROR in {h}: {exception_message(e)}" for h, e in also)
-    return StatusDetails(message=message, trace=trace_of(exc, hook))
+def also(message: str, errors: HookErrors) -> str:
+    extra = "\n".join(f"HOOK-ERROR in {h}: {exception_message(e)}" for h, e in errors)
+    return f"{message}\n\nAlso:\n{extra}" if errors else message
+
+
+def details(exc: BaseException, hook: str | None = None, errors: HookErrors = ()) -> StatusDetails:
+    return StatusDetails(message=also(exception_message(exc), errors), trace=trace_of(exc, hook))
 
 
 def step_outcome(step: Any, hook_errors: HookErrors) -> tuple[str, StatusDetails | None]:
-    """The step's status with a message that starts with its report category (allure-behave writes
-    the exception's module path first, which no category matches)."""
+    """The step's status; its message starts with the report category (allure-behave's with a module path)."""
     state, own = step.status.name, step.exception
     if own is not None and not any(own is e for _, e in hook_errors):
-        return Status.FAILED if isinstance(own, AssertionError) else Status.BROKEN, details(own, also=hook_errors)
+        return Status.FAILED if isinstance(own, AssertionError) else Status.BROKEN, details(own, None, hook_errors)
     if hook_errors:
         return Status.BROKEN, details(hook_errors[0][1], hook_errors[0][0], hook_errors[1:])
     if state in ("passed", "skipped", "executing") or state.startswith("untested"):
@@ -179,8 +172,6 @@ def step_outcome(step: Any, hook_errors: HookErrors) -> tuple[str, StatusDetails
 
 
 class SuiteListener(AllureListener):
-    """:class:`allure_behave.listener.AllureListener`, patched; driven by :mod:`.behave_hooks`."""
-
     def __init__(self, behave_config: Any):
         super().__init__(behave_config)
         self.started_steps: set[int] = set()
@@ -203,8 +194,8 @@ class SuiteListener(AllureListener):
         self.logger.stop_step(self.current_step_uuid, stop=now(), status=status, statusDetails=status_details)
 
     def stop_scenario(self, scenario: Any) -> None:
-        """allure-python #580: a hook error makes the scenario broken with the hook's message (not
-        skipped without one), and the steps behave never ran are listed, skipped."""
+        """allure-python #580: a hook error breaks the scenario with its message (not skipped); the steps
+        behave never ran are listed, skipped."""
         if self.current_scenario_uuid is None or id(scenario) in self.reported:
             return
         self.reported.add(id(scenario))
@@ -220,11 +211,8 @@ class SuiteListener(AllureListener):
         if errors and (first is None or errors[0][0].startswith("before_")):
             result.status, result.statusDetails = Status.BROKEN, details(errors[0][1], errors[0][0], errors[1:])
         elif first is not None:
-            result.status, result.statusDetails = first
-            if errors:
-                extra = "\n".join(f"HOOK-ERROR in {h}: {exception_message(e)}" for h, e in errors)
-                result.statusDetails = StatusDetails(message=f"{first[1].message}\n\nAlso:\n{extra}",
-                                                     trace=first[1].trace)
+            result.status, result.statusDetails = first[0], StatusDetails(
+                message=also(first[1].message, errors), trace=first[1].trace)
         elif scenario.hook_failed or state in ("failed", "error", "hook_error", "cleanup_error"):
             message = (scenario.error_message or f"Scenario {state.replace('_', ' ')}").strip()
             result.status, result.statusDetails = Status.BROKEN, StatusDetails(message=message)
@@ -244,8 +232,8 @@ class SuiteListener(AllureListener):
         self.current_scenario_uuid = self.current_step_uuid = None
 
     def break_scenarios(self, scenarios: list[Any], hook: str, exc: BaseException) -> None:
-        """allure-python #899: the scenarios of a feature or rule whose ``before_*`` hook failed are
-        left out of the report; here each one that would have run is written, broken with its message."""
+        """allure-python #899: the scenarios of a feature or rule whose ``before_*`` hook failed are written,
+        broken with its message (not left out)."""
         for scenario in scenarios:
             if id(scenario) not in self.reported and scenario.should_run(self.behave_config):
                 self.start_scenario(scenario)
@@ -272,23 +260,20 @@ class SuiteListener(AllureListener):
                 Parameter(name=str(name), value=value, excluded=excluded, mode=getattr(mode, "value", mode))]
 
     def open_run_result(self) -> str:
-        """allure-python #764: steps and attachments of ``before_all`` are lost (no test is open); this
-        result holds them until :meth:`close_run_result` names it (e.g. the preflight) or it is dropped."""
+        """allure-python #764: holds what ``before_all`` attaches until :meth:`close_run_result` or a drop."""
         uuid = uuid4()
         self.logger.schedule_test(uuid, TestResult(uuid=uuid, name="Run setup", start=now()))
         return uuid
 
     def close_run_result(self, uuid: str | None, name: str, status: str, message: str | None = None,
                          trace: str | None = None, labels: dict[str, Any] | None = None) -> None:
-        """Write a result that is no scenario: a run's preflight or setup, a feature's teardown."""
+        """A result that is no scenario: a run's preflight or setup, a feature's teardown."""
         labels = {"suite": "Run", **(labels or {})}
         result = self.logger.get_test(uuid := uuid or self.open_run_result())
         result.name, result.fullName, result.status = name, labels.pop("fullName", f"run::{name}"), status
         result.historyId = result.testCaseId = md5(result.fullName)
         if message is not None or trace is not None or status in (Status.FAILED, Status.BROKEN):
             result.statusDetails = StatusDetails(message=message or f"{name}: {status}", trace=trace)
-        for key, values in labels.items():
-            result.labels += [Label(key, str(v)) for v in (values if isinstance(values, (list, tuple)) else [values])]
-        result.labels += common_labels()
+        result.labels += [Label(key, str(value)) for key, value in labels.items()] + common_labels()
         result.stop = now()
         self.logger.close_test(uuid)

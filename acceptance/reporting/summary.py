@@ -1,9 +1,5 @@
-"""`reports/summary.md`: the one page for people who will not open the report.
-
-Built from the Allure results alone (so it works for merged parallel runs too): passed and failed
-per journey (epic), failures grouped by category with the first line of each cause, the savings
-the business scenarios demonstrated, and the slowest journeys.
-"""
+"""`reports/summary.md`, the one page for people who will not open the report, built from the Allure
+results alone (so merged parallel runs too); rendered by :func:`.visuals.summary_markdown`."""
 from __future__ import annotations
 
 import json
@@ -17,33 +13,18 @@ from typing import Any
 from .evidence import SAVINGS_LABEL
 from .visuals import markdown_as_text, summary_markdown
 
-PASSED = "passed"
 TITLE = "Business summary"
 
 
-def _labels(result: dict[str, Any]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    for label in result.get("labels", []):
-        out[label.get("name", "")].append(str(label.get("value", "")))
-    return out
-
-
 def _category(message: str, status: str, categories: list[dict[str, Any]]) -> str:
-    for category in categories:
-        if status in category.get("matchedStatuses", []) and re.fullmatch(category.get("messageRegex", ".*"),
-                                                                          message, re.S):
-            return category["name"]
-    return "Uncategorised"
+    return next((c["name"] for c in categories if status in c.get("matchedStatuses", [])
+                 and re.fullmatch(c.get("messageRegex", ".*"), message, re.S)), "Uncategorised")
 
 
 def _properties(path: Path) -> dict[str, str]:
-    props = {}
-    if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if "=" in line and not line.startswith("#"):
-                key, _, value = line.partition("=")
-                props[key.strip()] = value.strip().replace("\\:", ":").replace("\\=", "=")
-    return props
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return {key.strip(): value.strip().replace("\\:", ":").replace("\\=", "=") for key, _, value in
+            (line.partition("=") for line in lines if "=" in line and not line.startswith("#"))}
 
 
 def load_results(results_dir: Path) -> list[dict[str, Any]]:
@@ -51,22 +32,19 @@ def load_results(results_dir: Path) -> list[dict[str, Any]]:
 
 
 def build(results_dir: Path) -> str:
-    """The summary of a results folder, in Markdown (see :func:`figures`)."""
-    return summary_markdown(**figures(results_dir))
-
-
-def figures(results_dir: Path) -> dict[str, Any]:
-    """What the summary says, from the results alone: passed/failed per epic, failures (title, epic,
-    first line of the cause) by category, savings shown in passing scenarios, the slowest scenarios."""
+    """The summary in Markdown: passed/failed per epic, failures (title, epic, first line of the cause) by
+    category, the savings shown in passing scenarios, the slowest scenarios."""
     categories_file = results_dir / "categories.json"
     categories = json.loads(categories_file.read_text()) if categories_file.exists() else []
     by_epic: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     failures: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     savings, savings_scenarios, durations = 0.0, 0, []
     for r in load_results(results_dir):
-        labels = _labels(r)
+        labels: dict[str, list[str]] = defaultdict(list)
+        for label in r.get("labels", []):
+            labels[label.get("name", "")].append(str(label.get("value", "")))
         epic = (labels.get("epic") or labels.get("suite") or ["(no epic)"])[0]
-        ok = r.get("status") == PASSED
+        ok = r.get("status") == "passed"
         by_epic[epic][0 if ok else 1] += 1
         params = ", ".join(f"{p.get('name')}={p.get('value')}" for p in r.get("parameters", []) or [])
         title = r.get("name", "?") + (f" [{params}]" if params else "")
@@ -80,21 +58,20 @@ def figures(results_dir: Path) -> dict[str, Any]:
         if r.get("start") is not None and r.get("stop") is not None:
             durations.append(((r["stop"] - r["start"]) / 1000, title, epic))
     order = [c["name"] for c in categories] + ["Uncategorised"]
-    return {"environment": _properties(results_dir / "environment.properties"), "by_epic": dict(by_epic),
-            "failures": {c: failures[c] for c in order if failures.get(c)}, "savings": savings,
-            "savings_scenarios": savings_scenarios, "slowest": sorted(durations, reverse=True)[:5]}
+    return summary_markdown(_properties(results_dir / "environment.properties"), dict(by_epic),
+                            {c: failures[c] for c in order if failures.get(c)}, savings, savings_scenarios,
+                            sorted(durations, reverse=True)[:5])
 
 
-def write(results_dir: Path, target: Path | None = None) -> Path:
-    target = target or results_dir.parent / "summary.md"
+def write(results_dir: Path) -> Path:
+    target = results_dir.parent / "summary.md"
     target.write_text(build(results_dir), encoding="utf-8")
     return target
 
 
 def attach(results_dir: Path) -> None:
-    """The summary of the whole folder as its one global attachment, in plain text (Allure 3 shows text
-    in full on the first page, Markdown and HTML in a 150 px frame), replacing those the run or each
-    parallel worker attached with ``allure.global_attach``."""
+    """The summary of the whole folder as its one global attachment, in plain text (Allure 3 shows text in
+    full on the first page), replacing those the run or each parallel worker attached."""
     for path in results_dir.glob("*-globals.json"):
         data = json.loads(path.read_text(encoding="utf-8"))
         mine = [a for a in data.get("attachments", []) if a.get("name") == TITLE]

@@ -1,7 +1,8 @@
 """The HTML report, built from a small real run, opened in headless Chromium (Debian's /usr/bin/chromium,
 installed by bin/setup): the first page groups the journeys by epic > feature > story and carries the
-business summary and the quality gate; the run timeline and the savings table render; a failing
-@critical scenario fails the gate and the report build. Keeps screenshots under reports/."""
+business summary and the quality gate; the run timeline and the savings table render; after two runs
+the Graphs page shows trends across them; a failing @critical scenario fails the gate and the report
+build. Keeps screenshots under reports/."""
 import json
 import shutil
 import subprocess
@@ -133,6 +134,39 @@ def test_history_accumulates_across_builds(report, tmp_path):
     after = history.read_text().splitlines()
     assert before >= 1 and len(after) == before + 1
     assert all(line.startswith("{") for line in after)
+
+
+def test_report_shows_trends_across_runs(report, tmp_path):
+    """After two runs, the Graphs page shows the results and durations of both runs, the previous one
+    (from the history) beside this one ("Latest")."""
+    import re
+
+    from playwright.sync_api import sync_playwright
+    work = report.index.parent.parent
+    history = tmp_path / "history.jsonl"
+    shutil.copy(work / "history.jsonl", history)  # the history of the runs before this one
+    runs_before = len(history.read_text(encoding="utf-8").splitlines())
+    second = html_report.build(work / "results", tmp_path / "html", history)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1100})
+            page.goto(second.index.as_uri())
+            page.get_by_text("Report", exact=True).first.click()  # the page menu: Report, Graphs, Timeline
+            page.get_by_text("Graphs", exact=True).first.click()
+            for title in ("Results across runs", "Run duration across runs"):
+                widget = page.locator("[data-drop-shadow]").filter(has_text=title).first
+                widget.locator("svg").first.wait_for(timeout=10_000)
+                ticks = [t.strip() for t in widget.locator("svg text").all_text_contents()]
+                earlier = [t for t in ticks if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", t)]
+                assert runs_before >= 1 and "Latest" in ticks and len(earlier) == runs_before, (title, ticks)
+            shot = ROOT / "reports" / "report-trends.png"
+            shot.parent.mkdir(exist_ok=True)
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    html = second.index.read_text(encoding="utf-8")
+    assert "googletagmanager" not in html and "gtag(" not in html
 
 
 def test_savings_preview_with_three_recommendations_fits_a_default_frame():
