@@ -92,7 +92,7 @@ class PlatformState:
             "uptime_seconds": round(time.monotonic() - self.started_monotonic, 3),
             "checks": checks,
         }
-        return JSONResponse(body, status_code=200 if ok else 503)
+        return varying_json(self.settings.variations)(body, status_code=200 if ok else 503)
 
 
 def varying_json(variations: Variations) -> type[JSONResponse]:
@@ -142,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Reference AI cost-optimization platform", version=settings.version, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None, default_response_class=JSON)
     app.state.platform = state
+    app.state.json_response = JSON  # for the routes that answer with a status of their own (201)
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError):
@@ -176,8 +177,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return {"status": "ready"}
         return JSONResponse({"status": "starting"}, status_code=503)
 
-    app.include_router(auth.router)
-    app.include_router(threads.router)
-    app.include_router(usage.router)
+    app.include_router(auth.router, default_response_class=JSON)
+    app.include_router(threads.router, default_response_class=JSON)
+    app.include_router(usage.router, default_response_class=JSON)
     app.include_router(ws.router)
     return app
