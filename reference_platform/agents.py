@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import re
 import time
@@ -119,6 +120,8 @@ class RunContext:
 
     async def think(self, agent: str, reasoning: str, progress: float, step: int) -> None:
         self.checkpoint()
+        if self.variations.active("progress_big_jumps"):  # the next multiple of 25: 25, 50, 75, 100
+            progress = min(100, math.ceil(progress / 25) * 25)
         self.run.progress = max(self.run.progress, min(100, int(progress)))
         if step == 1 and agent != self.run.agent and self.fault("progress_regresses"):
             self.run.progress = max(0, self.run.progress - 10)
@@ -132,8 +135,6 @@ class RunContext:
         shown = self.run.progress
         if self.varies("progress_starts_high"):
             shown = 10 + shown * 9 // 10
-        if self.varies("progress_big_jumps"):
-            shown = shown // 25 * 25
         times = self.draw.thoughts if self.draw else (3 if self.varies("many_thoughts") else 1)
         for n in range(times):
             taken += 1

@@ -27,7 +27,7 @@ CATALOGUE: dict[str, str] = {
     # thinking and progress
     "one_thought_per_agent": "each agent thinks exactly once",
     "many_thoughts": "each thinking step is reported as three agent_thinking frames",
-    "progress_big_jumps": "progress moves in steps of 25 (0, 25, 50, 75, 100)",
+    "progress_big_jumps": "progress moves in steps of 25 (25, 50, 75, 100)",
     "progress_starts_high": "progress starts at 10 and is scaled into 10..100",
     "thinking_between_tools": "an agent thinks again after every tool pair",
     # tools
