@@ -79,7 +79,7 @@ class RunContext:
     async def _pace(self) -> None:
         low, high = self.variations.pacing(self.settings.pacing_min_ms, self.settings.pacing_max_ms)
         if self.draw is not None:
-            low, high = 0, self.draw.jitter_ms
+            low, high = 1, self.draw.jitter_ms  # never below the fastest pacing of the catalogue
         # At zero pacing still yield once per frame, so that many runs progress (and reach their
         # sockets) side by side instead of one run's frames holding up every other run's.
         await asyncio.sleep(random.uniform(low, high) / 1000 if high > 0 else 0)

@@ -74,7 +74,7 @@ def test_stochastic_draws_differ_between_runs_and_repeat_with_a_seed():
 
 
 def test_pacing_precedence_is_defined():
-    assert Variations.parse("slow_pacing,no_pacing").pacing(3, 8) == (0, 0)
+    assert Variations.parse("slow_pacing,fast_pacing").pacing(3, 8) == (1, 3)
     assert Variations.parse("slow_pacing").pacing(3, 8) == (60, 120)
     assert Variations.none().pacing(3, 8) == (3, 8)
 
