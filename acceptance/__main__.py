@@ -2,7 +2,7 @@
 
   python -m acceptance doctor [--base-url URL] [--ws-url URL] [--auth-url URL]
   python -m acceptance report            build reports/html/index.html from reports/allure-results
-  python -m acceptance mutants [--faults a,b | --ci-subset] [--jobs 2] [--variations all]
+  python -m acceptance mutants [--faults a,b | --ci-subset] [--jobs 2]
                                          prove the suite kills each fault of the reference platform
 """
 from __future__ import annotations

@@ -3,7 +3,8 @@
 For every fault of the catalogue, runs the journeys expected to catch it twice with the run timeout
 set as for a deployment (``-D run_timeout=180``): once against the clean embedded platform, once with
 the fault switched on. A verdict the stream has already given must not wait for a timeout, so no
-fault may make its run take more than 2x the same journeys' clean run. Prints a Markdown table
+fault may make its run take more than 2x the same journeys' clean run (wall seconds, process start and report included; the scenarios' own
+seconds from the Allure results are shown beside them). Prints a Markdown table
 (the one in docs/mutation.md) and exits non-zero when a fault exceeds the ratio or is not killed.
 
     .venv/bin/python benchmarks/early_verdicts.py [--faults a,b] [--jobs 2] [--variations all]
@@ -13,6 +14,7 @@ Timings are wall-clock seconds on a shared machine: noisy, compare ratios rather
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -27,19 +29,30 @@ from acceptance.mutants import EXPECTATIONS, failures_in, run_suite  # noqa: E40
 MAX_RATIO = 2.0
 
 
+def scenario_seconds(results: Path) -> float:
+    """The scenarios' own time (Allure start..stop of each), without process start and report writing."""
+    total = 0.0
+    for path in results.glob("*-result.json"):
+        data = json.loads(path.read_text())
+        if data.get("start") and data.get("stop"):
+            total += (data["stop"] - data["start"]) / 1000
+    return total
+
+
 def timed(results: Path, tags: str, fault: str | None, extra: list[str], timeout: float) -> tuple[float, int, list]:
     started = time.monotonic()
     code, _ = run_suite(results, tags, fault, extra, timeout)
     return time.monotonic() - started, code, failures_in(results)
 
 
-def measure(fault: str, work: Path, extra: list[str], timeout: float) -> tuple[str, float, float, bool]:
+def measure(fault: str, work: Path, extra: list[str], timeout: float) -> tuple:
     _, tags = EXPECTATIONS[fault]
     clean_s, clean_code, clean_failures = timed(work / f"{fault}-clean", tags, None, extra, timeout)
     if clean_code != 0 or clean_failures:
         raise SystemExit(f"early_verdicts: the clean run of {tags} failed: {clean_failures[:3]}")
     fault_s, code, failures = timed(work / fault, tags, fault, extra, timeout)
-    return fault, clean_s, fault_s, bool(failures) and code != 0
+    return (fault, clean_s, fault_s, bool(failures) and code != 0, scenario_seconds(work / f"{fault}-clean"),
+            scenario_seconds(work / fault))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,16 +73,16 @@ def main(argv: list[str] | None = None) -> int:
         rows = list(pool.map(lambda f: measure(f, work, extra, limit), faults))
     print(f"Run timeout {args.run_timeout:g} s, variations: {args.variations or 'none'}; wall seconds of the "
           f"fault's journeys, clean and with the fault (noisy: shared machine).\n")
-    print("| fault | journeys | clean s | fault s | ratio | killed |")
-    print("|---|---|---:|---:|---:|---|")
+    print("| fault | journeys | clean s | fault s | ratio | scenarios clean s | scenarios fault s | killed |")
+    print("|---|---|---:|---:|---:|---:|---:|---|")
     worst, bad = 0.0, []
-    for fault, clean_s, fault_s, killed in rows:
+    for fault, clean_s, fault_s, killed, clean_sc, fault_sc in rows:
         ratio = fault_s / clean_s if clean_s else float("inf")
         worst = max(worst, ratio)
         if ratio > MAX_RATIO or not killed:
             bad.append(fault)
         print(f"| `{fault}` | `{EXPECTATIONS[fault][1]}` | {clean_s:.1f} | {fault_s:.1f} | {ratio:.2f} | "
-              f"{'yes' if killed else 'NO'} |")
+              f"{clean_sc:.2f} | {fault_sc:.2f} | {'yes' if killed else 'NO'} |")
     print(f"\nWorst ratio {worst:.2f} (limit {MAX_RATIO:g}); over the limit or not killed: {', '.join(bad) or 'none'}")
     return 1 if bad else 0
 
