@@ -93,6 +93,7 @@ class Actor:
         session = ChatSession(cfg.ws_url, credential or Credential("bearer", self.access_token),
                               transcript=self.world.transcript, actor=self.name,
                               client_dialect=cfg.client_dialect, open_timeout=cfg.preflight_timeout)
+        session.known_runs = self.world.started_run_ids
         self.sessions.append(session)
         return session
 
@@ -167,6 +168,10 @@ class World:
 
     def all_sessions(self) -> list[ChatSession]:
         return [s for a in self.actors.values() for s in a.sessions]
+
+    def started_run_ids(self) -> set[str]:
+        """The ids of every run an actor of this scenario started, on any of their connections."""
+        return {run_id for session in self.all_sessions() for run_id in session.runs}
 
     def teardown(self) -> None:
         for actor in self.actors.values():

@@ -114,6 +114,8 @@ class ChatSession:
         self.ws: ClientConnection | None = None
         self.handshake: Handshake | None = None
         self.runs: dict[str, RunRecord] = {}
+        # every run id the scenario's actors started (set by Actor.new_session); by default this socket's
+        self.known_runs: Callable[[], set[str]] = lambda: set(self.runs)
         self._reader: threading.Thread | None = None
 
     # ---- opening ----------------------------------------------------------------------
@@ -274,9 +276,23 @@ class ChatSession:
         return record
 
     def wait_for_end(self, run: RunRecord, timeout: float) -> Event:
+        """The run's terminal frame. The wait ends early, failing, once the stream proves it cannot come:
+        the socket closed, or the run's agent ended a run of its thread that nobody in the scenario started
+        (its terminal frame carried another run id)."""
         return self.wait_for(lambda evs: run.terminal, timeout,
                              f"the end of run {run.run_id} ({run.agent}: agent_completed, agent_error or "
-                             f"agent_stopped)")
+                             f"agent_stopped)", settled=lambda evs: self._foreign_end(run, evs))
+
+    def _foreign_end(self, run: RunRecord, events: list[Event]) -> str | None:
+        known = None
+        for e in events:
+            if (e.type in TOP_TERMINALS and e.agent_name == run.agent and e.run_id != run.run_id
+                    and e.thread_id == run.thread_id and not e.data.get("parent_agent")):
+                known = self.known_runs() if known is None else known
+                if e.run_id not in known:
+                    return (f"{e.compact()} ended the {run.agent} agent's run in thread {run.thread_id} under run id "
+                            f"{e.run_id!r}, which no one in this scenario started (expected {run.run_id!r})")
+        return None
 
     def resume(self, run_id: str, last_message_id: str | None) -> float:
         return self.send("resume_run", {"run_id": run_id, "last_message_id": last_message_id})

@@ -20,8 +20,11 @@ RESULT_SCHEMAS = {"supervisor": "supervisor_result", "cost_optimizer": "cost_opt
 
 
 def frames_follow_contract(events: Iterable[Event]) -> None:
+    """Every frame of a type the contract names follows its schema. A frame of another type (a notice,
+    say) is allowed (the contract does not forbid them) unless it claims a run id: a run's frames are
+    the ones section 5 names."""
     for event in events:
-        validate_frame(event)
+        validate_frame(event, allow_unknown=not event.run_id)
 
 
 def run_is_well_formed(run: RunRecord) -> list[Event]:
@@ -97,14 +100,35 @@ def status_is(response: Response, expected: int, what: str, category=ContractVio
     return response.body
 
 
-def same_as_missing(foreign: Response, missing: Response, what: str) -> None:
-    """A foreign resource must answer exactly like a missing one, so ids cannot be probed."""
-    def shape(r: Response):
-        body = r.body if isinstance(r.body, dict) else r.text
-        if isinstance(body, dict):
-            body = {k: v for k, v in body.items() if k not in ("thread_id", "run_id", "id")}
-        return r.status, body
-    if shape(foreign) != shape(missing):
+ECHO = "<what the caller sent>"
+
+
+def without_echoes(value: Any, *sent: str) -> Any:
+    """``value`` with every occurrence of a string the caller sent replaced by one placeholder.
+
+    A platform may echo what a request carried (an id in a message, a field, a path) in its answer;
+    that reveals nothing, so two answers are compared only after taking it out (CONTRACT section 3:
+    "another user's resource answers exactly as a missing one").
+    """
+    sent = tuple(sorted((s for s in sent if s), key=len, reverse=True))
+    if isinstance(value, str):
+        for s in sent:
+            value = value.replace(s, ECHO)
+        return value
+    if isinstance(value, dict):
+        return {without_echoes(k, *sent): without_echoes(v, *sent) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_echoes(v, *sent) for v in value]
+    return value
+
+
+def same_as_missing(foreign: Response, missing: Response, what: str, sent: tuple[str, str] = ("", "")) -> None:
+    """A foreign resource must answer exactly like a missing one, so ids cannot be probed; what each
+    request itself sent (``sent``: the foreign id and the made-up id) is taken out of both answers first."""
+    def shape(r: Response, echo: str):
+        body = r.body if isinstance(r.body, (dict, list)) else r.text
+        return r.status, without_echoes(body, echo)
+    if shape(foreign, sent[0]) != shape(missing, sent[1]):
         raise IsolationBreach(f"{what}: another user's resource answers differently from a missing one, so its "
                               f"existence leaks.\n  foreign: {foreign.evidence()}\n  missing: {missing.evidence()}")
 

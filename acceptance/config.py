@@ -17,6 +17,8 @@ Settings come from behave's ``-D name=value`` first, then from the environment, 
 | `pacing_ms` | `PLATFORM_PACING_MS` | `3-8` (embedded platform only: frame delay range) |
 | `platform_dialect` | `PLATFORM_DIALECT` | `canonical`: the dialect the target speaks (the embedded platform is started in it; for a deployment, `netra` lets the Compat forms count, e.g. a refusal by accept + AUTH_FAILED + 1008) |
 | `platform_faults` | `PLATFORM_FAULTS` | none (embedded platform only) |
+| `platform_variations` | `PLATFORM_VARIATIONS` | none (embedded platform only): conforming variations, or `all` (docs/variations.md) |
+| `settle_timeout` | `PLATFORM_SETTLE_TIMEOUT_S` | `2`: bound on clean-up the contract lets follow a terminal frame (a run slot freed, the answer stored) |
 
 Secrets are read from the environment only, never from ``-D`` and never printed:
 `JWT_SECRET_KEY` then `JWT_SECRET_<ENVIRONMENT>` (the contract's order; `compat` reverses it), and
@@ -66,6 +68,8 @@ class TargetConfig:
     pacing_ms: tuple[float, float] = (3.0, 8.0)
     platform_dialect: str = "canonical"
     platform_faults: str = ""
+    platform_variations: str = ""
+    settle_timeout: float = 2.0
 
     @property
     def embedded(self) -> bool:
@@ -205,4 +209,6 @@ def load(userdata: Mapping[str, str] | None = None, env: Mapping[str, str] | Non
         pacing_ms=_pacing(_pick(userdata, env, "pacing_ms", "PLATFORM_PACING_MS", "3-8")),
         platform_dialect=_dialect(_pick(userdata, env, "platform_dialect", "PLATFORM_DIALECT", "canonical")),
         platform_faults=_pick(userdata, env, "platform_faults", "PLATFORM_FAULTS", ""),
+        platform_variations=_pick(userdata, env, "platform_variations", "PLATFORM_VARIATIONS", ""),
+        settle_timeout=_float("settle_timeout", _pick(userdata, env, "settle_timeout", "PLATFORM_SETTLE_TIMEOUT_S", 2)),
     )

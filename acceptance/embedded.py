@@ -17,6 +17,7 @@ def start(config: TargetConfig, **setting_overrides):
     from reference_platform.config import Settings
     from reference_platform.faults import Faults
     from reference_platform.server import EmbeddedPlatform
+    from reference_platform.variations import Variations
 
     jwt_secret = Secret(secrets.token_urlsafe(48), "generated for the embedded platform")
     bypass_key = Secret(secrets.token_urlsafe(24), "generated for the embedded platform")
@@ -29,7 +30,8 @@ def start(config: TargetConfig, **setting_overrides):
     # a hundred-odd users a run, and the hash cost is nothing the suite can observe or checks.
     settings = settings.with_(pacing_min_ms=low, pacing_max_ms=high, dialect=config.platform_dialect,
                               password_hash_profile="light",
-                              faults=Faults.of(*faults, environment=config.environment), **setting_overrides)
+                              faults=Faults.of(*faults, environment=config.environment),
+                              variations=Variations.parse(config.platform_variations), **setting_overrides)
     platform = EmbeddedPlatform(settings).start()
     return platform, replace(config.with_target(platform.base_url, platform.ws_url, platform.base_url),
                              jwt_secret=jwt_secret, bypass_key=bypass_key)

@@ -422,13 +422,16 @@ class EventLog:
         *,
         category_cls: type | str = "Contract",
         fail_on_close: bool = True,
+        settled: Callable[[list[Event]], str | None] | None = None,
     ) -> T:
         """Return the first truthy result of ``predicate(snapshot)``, re-evaluated on every append.
 
         Raises :class:`WaitTimeout` after ``timeout`` seconds. Once the socket is closed no frame can
         arrive any more, so a predicate still false then fails at once, naming the close code; a
         predicate about the close itself reads :attr:`closed` and becomes true (pass
-        ``fail_on_close=False`` to keep waiting until the timeout regardless).
+        ``fail_on_close=False`` to keep waiting until the timeout regardless). ``settled(snapshot)``
+        names the evidence, once the frames prove that the awaited outcome can no longer come (a
+        terminal frame of another run in its place, say): the wait then fails at once with it.
         """
         deadline = Deadline(timeout)
         with self._cond:
@@ -436,6 +439,13 @@ class EventLog:
                 result = predicate(list(self._events))
                 if result:
                     return result  # type: ignore[return-value]
+                evidence = settled(list(self._events)) if settled is not None else None
+                if evidence:
+                    raise WaitTimeout(
+                        f"{description} can no longer come, after {deadline.elapsed():.2f}s of {timeout:g}s: "
+                        f"{evidence}; {self.describe()}",
+                        category=category_of(category_cls),
+                    )
                 if fail_on_close and self._closed is not None:
                     raise WaitTimeout(
                         f"socket closed with {self._closed} while waiting for {description} "

@@ -7,6 +7,10 @@ restricted to the journeys expected to catch it, and reads the Allure results: t
 in the expected report category. A baseline run of the same journeys without any fault comes first:
 if it is not green, no kill would mean anything.
 
+With ``--variations all`` (or a list of names) every run, the baseline included, is made against a
+platform that also carries those conforming variations (``reference_platform/variations.py``): no
+fault may hide behind a choice the contract leaves open.
+
 It prints a table (fault, killed, by which scenario, category, seconds) and the kill rate, and exits
 non-zero below 100 %.
 """
@@ -164,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=180, help="seconds per suite run (default 180)")
     parser.add_argument("--pacing-ms", default="1-3", help="embedded platform pacing (default 1-3)")
     parser.add_argument("--keep", help="keep the Allure results of every run under this folder")
+    parser.add_argument("--variations", default="",
+                        help="conforming platform variations to switch on in every run, e.g. all (docs/variations.md)")
     args = parser.parse_args(argv)
     from reference_platform.faults import CATALOGUE
     missing = sorted(set(CATALOGUE) - set(EXPECTATIONS))
@@ -177,12 +183,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mutants: unknown fault(s) {', '.join(unknown)}", file=sys.stderr)
         return 2
     extra = ["-D", f"pacing_ms={args.pacing_ms}"]
+    if args.variations:
+        from reference_platform.variations import Variations, VariationConfigError
+        try:
+            Variations.parse(args.variations)
+        except VariationConfigError as exc:
+            print(f"mutants: {exc}", file=sys.stderr)
+            return 2
+        extra += ["-D", f"platform_variations={args.variations}"]
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="mutants-"))
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     try:
         union = " or ".join(sorted({EXPECTATIONS[f][1] for f in faults}))
-        print(f"Baseline: the selected journeys without any fault ({union})", flush=True)
+        print(f"Baseline: the selected journeys without any fault ({union})"
+              + (f", platform variations: {args.variations}" if args.variations else ""), flush=True)
         code, output = run_suite(work / "baseline", union, None, extra, args.timeout)
         baseline_failures = failures_in(work / "baseline")
         if code != 0 or baseline_failures:

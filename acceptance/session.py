@@ -46,9 +46,14 @@ def start(context) -> None:
     context.redactor = _redactor
     context.platform = None
     if cfg.embedded:
-        context.platform, cfg = embedded.start(cfg)
+        try:
+            context.platform, cfg = embedded.start(cfg)
+        except ValueError as exc:  # an unknown fault or variation name, refused by the platform
+            stop_run(context, str(InfrastructureFailure(f"configuration: {exc}")))
+            return
         say(f"Target: embedded reference platform at {cfg.base_url} (dialect {cfg.platform_dialect}"
-            + (f", faults {cfg.platform_faults}" if cfg.platform_faults else "") + ")")
+            + (f", faults {cfg.platform_faults}" if cfg.platform_faults else "")
+            + (f", variations {cfg.platform_variations}" if cfg.platform_variations else "") + ")")
     else:
         say(f"Target: {cfg.base_url} (WebSocket {cfg.ws_url}, auth {cfg.auth_url})")
     for secret in (cfg.jwt_secret, cfg.bypass_key):

@@ -10,6 +10,7 @@ import uvicorn
 from .app import create_app
 from .config import ConfigError, Settings
 from .faults import FaultConfigError
+from .variations import VariationConfigError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
-    except (ConfigError, FaultConfigError) as exc:
+    except (ConfigError, FaultConfigError, VariationConfigError) as exc:
         print(f"reference platform: {exc}", file=sys.stderr)
         return 2
     base = f"http://{args.host}:{args.port}"

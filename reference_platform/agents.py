@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import re
 import time
+import uuid
 from collections import deque
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
 from . import analytics, pricing
 from .store import utcnow
+from .variations import Draw
 from .ws import error, frame
 
 log = logging.getLogger("reference_platform.agents")
@@ -63,9 +66,20 @@ class RunContext:
         self.manager, self.run, self.state = manager, run, manager.state
         self.settings = manager.state.settings
         self.usage: tuple[tuple[list, Any], dict[str, Any]] | None = None  # see _usage
+        self.variations = self.settings.variations
+        self.draw: Draw | None = self.variations.draw()  # the stochastic variation's choices for this run
+        self.thought: dict[str, int] = {}  # agent -> thinking steps taken (for the thinking variations)
+
+    def varies(self, name: str) -> bool:
+        return self.variations.active(name)
+
+    def uuid_or(self, prefix: str) -> str:
+        return str(uuid.uuid4()) if self.varies("uuid_ids") else f"{prefix}_{random.getrandbits(64):016x}"
 
     async def _pace(self) -> None:
-        low, high = self.settings.pacing_min_ms, self.settings.pacing_max_ms
+        low, high = self.variations.pacing(self.settings.pacing_min_ms, self.settings.pacing_max_ms)
+        if self.draw is not None:
+            low, high = 1, self.draw.jitter_ms  # never below the fastest pacing of the catalogue
         # At zero pacing still yield once per frame, so that many runs progress (and reach their
         # sockets) side by side instead of one run's frames holding up every other run's.
         await asyncio.sleep(random.uniform(low, high) / 1000 if high > 0 else 0)
@@ -76,8 +90,19 @@ class RunContext:
     async def emit(self, type_: str, agent: str, data: dict[str, Any], tool_name: str | None = None) -> None:
         await self._pace()
         run_id = self.run.id + "_sub" if agent != self.run.agent and self.fault("run_id_drift") else self.run.id
+        if self.varies("unnamed_frames") and type_ == "tool_executing":
+            self.notice(frame("run_note", {"note": f"{agent} is using {tool_name}"}, thread_id=self.run.thread_id))
+        if self.varies("tool_names_other") and tool_name:
+            tool_name = f"platform.{tool_name.replace('_', '-')}"
         self.run.publish(frame(type_, data, run_id=run_id, thread_id=self.run.thread_id, agent_name=agent,
                                tool_name=tool_name))
+        if self.varies("unnamed_frames") and type_ == "agent_started" and agent == self.run.agent:
+            self.notice(frame("thread_created", {"thread_id": self.run.thread_id}, thread_id=self.run.thread_id))
+
+    def notice(self, canonical: dict[str, Any]) -> None:
+        """A frame of a type the contract does not name, to the run's sockets; never replayed by resume."""
+        for conn in list(self.run.subscribers):
+            conn.send(canonical)
 
     def checkpoint(self) -> None:
         if self.run.stop_requested:
@@ -95,17 +120,37 @@ class RunContext:
 
     async def think(self, agent: str, reasoning: str, progress: float, step: int) -> None:
         self.checkpoint()
+        if self.variations.active("progress_big_jumps"):  # the next multiple of 25: 25, 50, 75, 100
+            progress = min(100, math.ceil(progress / 25) * 25)
         self.run.progress = max(self.run.progress, min(100, int(progress)))
         if step == 1 and agent != self.run.agent and self.fault("progress_regresses"):
             self.run.progress = max(0, self.run.progress - 10)
-        await self.emit("agent_thinking", agent, {"reasoning": reasoning, "step_number": step,
-                                                  "progress_percentage": self.run.progress})
+        if not self.variations:
+            await self.emit("agent_thinking", agent, {"reasoning": reasoning, "step_number": step,
+                                                      "progress_percentage": self.run.progress})
+            return
+        taken = self.thought.get(agent, 0)
+        if taken and self.varies("one_thought_per_agent"):
+            return
+        shown = self.run.progress
+        if self.varies("progress_starts_high"):
+            shown = 10 + shown * 9 // 10
+        times = self.draw.thoughts if self.draw else (3 if self.varies("many_thoughts") else 1)
+        for n in range(times):
+            taken += 1
+            self.thought[agent] = taken
+            await self.emit("agent_thinking", agent, {"reasoning": reasoning if n == 0 else f"{reasoning} ({n + 1})",
+                                                      "step_number": taken, "progress_percentage": shown})
+        if taken == times and (self.varies("extra_tool") or (self.draw and self.draw.extra_tool)):
+            async def lookup():
+                return None, {"context": "loaded"}
+            await self.tool(agent, "context_lookup", {"agent": agent}, lookup)
 
     async def tool(self, agent: str, tool_name: str, parameters: dict[str, Any],
                    work: Callable[[], Awaitable[tuple[Any, dict[str, Any]]]]) -> Any:
         """Runs one tool as a pair of frames; a stop is honoured before the pair, never inside it."""
         self.checkpoint()
-        execution_id = f"exec_{random.getrandbits(64):016x}"
+        execution_id = self.uuid_or("exec")
         await self.emit("tool_executing", agent, {"execution_id": execution_id, "parameters": parameters},
                         tool_name=tool_name)
         started = time.perf_counter()
@@ -113,12 +158,14 @@ class RunContext:
         if self.fault("tool_completed_missing"):
             return value
         if self.fault("tool_execution_id_mismatch"):
-            execution_id = f"exec_{random.getrandbits(64):016x}"
+            execution_id = self.uuid_or("exec")
         await self.emit("tool_completed", agent, {
             "execution_id": execution_id, "success": True,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3), "results": shown}, tool_name=tool_name)
         if self.fault("frames_duplicated"):
             self.run.publish(self.run.frames[-1])
+        if self.varies("thinking_between_tools"):
+            await self.think(agent, f"Reading what {tool_name.replace('_', ' ')} returned.", self.run.progress, 0)
         return value
 
     async def completed(self, agent: str, result: dict[str, Any], started_at: float) -> None:
@@ -200,8 +247,13 @@ async def cost_optimizer(ctx: RunContext, request: str, parent: str | None, span
         doc = pricing.pricing_document()
         return doc, {"as_of": doc["as_of"], "models": len(doc["models"])}
 
-    await ctx.tool("cost_optimizer", "pricing_catalogue", {}, catalogue)
-    records, now = await _usage(ctx, "cost_optimizer")
+    usage_first = bool(ctx.draw and ctx.draw.tools_reversed)
+    if usage_first:
+        records, now = await _usage(ctx, "cost_optimizer")
+    if not ctx.varies("fewer_tools"):  # the variation reads the catalogue without a tool pair
+        await ctx.tool("cost_optimizer", "pricing_catalogue", {}, catalogue)
+    if not usage_first:
+        records, now = await _usage(ctx, "cost_optimizer")
     await ctx.think("cost_optimizer", "Applying model routing, prompt caching and batching to the usage.",
                     span.at(0.6), 2)
 
@@ -232,14 +284,23 @@ async def supervisor(ctx: RunContext, request: str, parent: str | None, span: Sp
     await ctx.started("supervisor", request, parent)
     await ctx.think("supervisor", "Planning the work: triage first, then the specialists.", 2, 1)
     plan = await invoke(ctx, "triage", request, "supervisor", Span(3, 15))
-    agents = plan["agents"]
+    agents = list(plan["agents"])
+    if ctx.varies("extra_sub_agent") and "performance_optimizer" not in agents:
+        agents.append("performance_optimizer")
+    if ctx.varies("sub_agents_reordered") or (ctx.draw and ctx.draw.sub_agents_reversed):
+        agents[:2] = agents[1::-1]
     spans = {"data_analysis": Span(16, 48), "cost_optimizer": Span(50, 85), "performance_optimizer": Span(86, 94)}
+    if agents != list(spans)[:len(agents)]:  # another order: the same progress spans, by position
+        spans = dict(zip(agents, spans.values()))
     results: dict[str, Any] = {}
     step = 2
     for name in agents:
         await ctx.think("supervisor", f"Handing over to {name.replace('_', ' ')}.", spans[name].start, step)
         step += 1
         results[name] = await invoke(ctx, name, request, "supervisor", spans[name])
+        if ctx.varies("supervisor_thinks_between"):
+            await ctx.think("supervisor", f"Reading what {name.replace('_', ' ')} found.", spans[name].end, step)
+            step += 1
     await ctx.think("supervisor", "Summarising the findings.", 96, step)
     cost, data = results["cost_optimizer"], results["data_analysis"]
     summary = cost["summary"]
@@ -276,6 +337,7 @@ class RunManager:
         # store the request), so that concurrent starts from several sockets cannot exceed RUN_LIMIT
         self.active: dict[str, int] = {}
         self._pruned_at = time.monotonic()
+        self.warm: set[str] = set()  # users whose agents have warmed up (the cold_start variation)
 
     def _release(self, user_id: str) -> None:
         self.active[user_id] -= 1
@@ -329,7 +391,7 @@ class RunManager:
         window.append(now)
         self._prune()
         self.active[user.id] = self.active.get(user.id, 0) + 1  # admitted: the slot is held from here
-        run_id = f"run_{random.getrandbits(96):024x}"
+        run_id = str(uuid.uuid4()) if settings.variations.active("uuid_ids") else f"run_{random.getrandbits(96):024x}"
         stored = None
         try:
             stored = await self.state.store.begin_run(user.id, thread_id, request[:60], request, run_id,
@@ -353,6 +415,9 @@ class RunManager:
         try:
             if ctx.fault("first_event_slow"):
                 await asyncio.sleep(6)
+            if ctx.varies("cold_start") and run.user_id not in self.warm:
+                await asyncio.sleep(random.uniform(3, 4))  # the user's agents warm up, within the 5 s service level
+                self.warm.add(run.user_id)
             result = await AGENT_WORK[run.agent](ctx, run.request, None, Span(0, 95))
             if not ctx.fault("assistant_message_not_stored"):
                 await self.state.store.add_message(run.user_id, run.thread_id, "assistant", result["summary"],
@@ -369,7 +434,10 @@ class RunManager:
                                                       "recoverable": False})
         finally:
             run.finished_at = time.monotonic()
-            self._release(run.user_id)
+            if ctx.varies("slot_released_late"):
+                asyncio.get_running_loop().call_later(random.uniform(0.05, 0.15), self._release, run.user_id)
+            else:
+                self._release(run.user_id)
 
     def stop(self, user_id: str, run_id: str) -> bool:
         run = self.runs.get(run_id)

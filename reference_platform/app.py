@@ -18,6 +18,7 @@ from .api import ApiError, Principal, expiry
 from .config import Settings
 from .security import PasswordHasher, TokenRejected, TokenService
 from .store import Store
+from .variations import Variations, plain_money
 
 log = logging.getLogger("reference_platform")
 
@@ -30,7 +31,7 @@ class PlatformState:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.store = Store(settings.database_url, settings.faults)
+        self.store = Store(settings.database_url, settings.faults, uuid_ids=settings.variations.active("uuid_ids"))
         self.tokens = TokenService(settings.jwt_secret, settings.environment,
                                    access_minutes=settings.access_token_minutes,
                                    refresh_days=settings.refresh_token_days,
@@ -91,7 +92,37 @@ class PlatformState:
             "uptime_seconds": round(time.monotonic() - self.started_monotonic, 3),
             "checks": checks,
         }
-        return JSONResponse(body, status_code=200 if ok else 503)
+        return varying_json(self.settings.variations)(body, status_code=200 if ok else 503)
+
+
+def varying_json(variations: Variations) -> type[JSONResponse]:
+    """The response class: plain JSON, or JSON after the body variations that are switched on."""
+    if not (variations.active("extra_body_fields") or variations.active("money_plain_numbers")):
+        return JSONResponse
+
+    class VaryingJSONResponse(JSONResponse):
+        def render(self, content: Any) -> bytes:
+            if variations.active("money_plain_numbers"):
+                content = plain_money(content)
+            if variations.active("extra_body_fields") and isinstance(content, dict):
+                content = {**content, "x_served_by": "reference-platform"}
+            return super().render(content)
+
+    return VaryingJSONResponse
+
+
+def vary_error_body(body: dict[str, Any], request: Request, variations: Variations) -> dict[str, Any]:
+    """A REST error body after the error variations (the reworded detail, the caller's path echoed)."""
+    if not variations:
+        return body
+    body = dict(body)
+    if variations.active("errors_reworded"):
+        body["detail"] = f"Sorry, we could not do that: {str(body.get('detail', '')).lower()}"
+    if variations.active("errors_echo_input"):
+        body["detail"] = f"{body.get('detail')} ({request.method} {request.url.path})"
+    if variations.active("error_extra_fields"):
+        body["help"] = "https://docs.example.com/errors"
+    return body
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -106,31 +137,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await state.shutdown()
 
+    variations = settings.variations
+    JSON = varying_json(variations)
     app = FastAPI(title="Reference AI cost-optimization platform", version=settings.version, lifespan=lifespan,
-                  docs_url=None, redoc_url=None, openapi_url=None)
+                  docs_url=None, redoc_url=None, openapi_url=None, default_response_class=JSON)
     app.state.platform = state
+    app.state.json_response = JSON  # for the routes that answer with a status of their own (201)
 
     @app.exception_handler(ApiError)
-    async def api_error(_request: Request, exc: ApiError):
-        return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+    async def api_error(request: Request, exc: ApiError):
+        return JSON(vary_error_body(exc.body(), request, variations), status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException):
+    async def http_error(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else "Request failed"
-        return JSONResponse({"detail": detail, "code": HTTP_CODES.get(exc.status_code, "ERROR")},
-                            status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return JSON(vary_error_body({"detail": detail, "code": HTTP_CODES.get(exc.status_code, "ERROR")}, request,
+                                    variations), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return JSONResponse({"detail": f"invalid request: {where} {first.get('msg', '')}".strip(),
-                             "code": "INVALID_BODY"}, status_code=422)
+        return JSON({"detail": f"invalid request: {where} {first.get('msg', '')}".strip(),
+                     "code": "INVALID_BODY"}, status_code=422)
 
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, exc: Exception):  # a defect: say so in the contract's shape
         log.exception("unhandled error")
-        return JSONResponse({"detail": "Internal error", "code": "INTERNAL"}, status_code=500)
+        return JSON({"detail": "Internal error", "code": "INTERNAL"}, status_code=500)
 
     @app.get("/health")
     @app.get("/api/health")
@@ -143,8 +177,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return {"status": "ready"}
         return JSONResponse({"status": "starting"}, status_code=503)
 
-    app.include_router(auth.router)
-    app.include_router(threads.router)
-    app.include_router(usage.router)
+    app.include_router(auth.router, default_response_class=JSON)
+    app.include_router(threads.router, default_response_class=JSON)
+    app.include_router(usage.router, default_response_class=JSON)
     app.include_router(ws.router)
     return app

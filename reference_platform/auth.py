@@ -10,7 +10,6 @@ from collections import deque
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
 from .api import ApiError, Principal, current, expiry, field_str, invalid, json_object, unauthorized
 from .security import TokenRejected
@@ -90,7 +89,7 @@ async def register(request: Request):
     except EmailTaken:
         raise ApiError(409, "Email already registered", "EMAIL_TAKEN") from None
     status = 200 if state.settings.dialect == "netra" else 201
-    return JSONResponse(await issue_tokens(state, user), status_code=status)
+    return request.app.state.json_response(await issue_tokens(state, user), status_code=status)
 
 
 @router.post("/login")

@@ -16,6 +16,8 @@
 | `LOGIN_FAILURE_LIMIT` / `LOGIN_FAILURE_WINDOW_S` | `5` / `60` | failed logins per email before 429 |
 | `TICKET_TTL_S` | `300` | WebSocket ticket lifetime |
 | `PLATFORM_FAULTS` | empty | named regressions to switch on (see `faults.py`) |
+| `PLATFORM_VARIATIONS` | empty | conforming variations to switch on, or `all` (see `variations.py`) |
+| `PLATFORM_VARIATIONS_SEED` | random | seed of the `stochastic` variation's draws |
 | `PLATFORM_DIALECT` | `canonical` | `canonical` or `netra` (the deployed Compat variant) |
 | `PASSWORD_HASH_PROFILE` | `owasp` | argon2id cost: `owasp` (m=19 MiB, t=2) or `light` (m=1 MiB, t=1; throwaway test platforms only) |
 """
@@ -30,6 +32,7 @@ from typing import Mapping
 
 from . import __version__
 from .faults import Faults
+from .variations import Variations
 from .security import SecretError, SecretMissing, resolve_jwt_secret
 
 DIALECTS = ("canonical", "netra")
@@ -59,6 +62,7 @@ class Settings:
     login_failure_window_s: float = 60
     ticket_ttl_s: int = 300
     faults: Faults = field(default_factory=Faults.none)
+    variations: Variations = field(default_factory=Variations.none)
     dialect: str = "canonical"
     password_hash_profile: str = "owasp"
     version: str = __version__
@@ -93,6 +97,7 @@ class Settings:
             login_failure_window_s=_num(env, "LOGIN_FAILURE_WINDOW_S", 60),
             ticket_ttl_s=int(_num(env, "TICKET_TTL_S", 300)),
             faults=Faults.from_env(env),
+            variations=Variations.from_env(env),
             dialect=env.get("PLATFORM_DIALECT", "canonical") or "canonical",
             password_hash_profile=env.get("PASSWORD_HASH_PROFILE", "owasp") or "owasp",
         )

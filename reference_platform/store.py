@@ -26,8 +26,8 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex}"
+def new_id(prefix: str, plain_uuid: bool = False) -> str:
+    return str(uuid.uuid4()) if plain_uuid else f"{prefix}_{uuid.uuid4().hex}"
 
 
 def iso(dt: datetime) -> str:
@@ -189,7 +189,8 @@ class Store:
     so a burst of runs costs a few commits instead of several each.
     """
 
-    def __init__(self, url: str, faults: Faults | None = None):
+    def __init__(self, url: str, faults: Faults | None = None, uuid_ids: bool = False):
+        self.uuid_ids = uuid_ids  # the uuid_ids variation: threads get plain UUIDs
         self.url = url
         self.faults = faults or Faults.none()
         kwargs: dict[str, Any] = {}
@@ -314,7 +315,7 @@ class Store:
     # ---- threads and messages ---------------------------------------------------------
     async def create_thread(self, user_id: str, title: str, metadata: dict) -> dict:
         now = utcnow()
-        row = ThreadRow(id=new_id("thread"), user_id=user_id, title=title, meta=metadata,
+        row = ThreadRow(id=new_id("thread", self.uuid_ids), user_id=user_id, title=title, meta=metadata,
                         created_at=now, updated_at=now)
         async with self._write, self.write_session() as s:
             s.add(row)
@@ -437,7 +438,7 @@ class Store:
             touched = set()
             for m in messages:
                 if m.thread_id is None:
-                    thread_id = new_id("thread")
+                    thread_id = new_id("thread", self.uuid_ids)
                     threads.append({"id": thread_id, "user_id": m.user_id, "title": m.title, "meta": {},
                                     "created_at": now, "updated_at": now})
                 elif owners.get(m.thread_id) == m.user_id:

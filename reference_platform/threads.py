@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from .api import ApiError, current, field_object, field_str, json_object, not_found, query_int
 
@@ -19,7 +18,7 @@ async def create_thread(request: Request):
     title = field_str(body, "title", required=False, min_len=1, max_len=200, default=None) or UNTITLED
     metadata = field_object(body, "metadata", default={})
     thread = await request.app.state.platform.store.create_thread(principal.user.id, title, metadata)
-    return JSONResponse(thread, status_code=201)
+    return request.app.state.json_response(thread, status_code=201)
 
 
 @router.get("")

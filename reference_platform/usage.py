@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from . import analytics, pricing
 from .api import ApiError, current, field_bool, field_int, field_number, field_str, invalid, json_object
@@ -81,7 +80,7 @@ async def ingest(request: Request):
     if not accepted:
         raise ApiError(422, "no record is valid", "INVALID_BODY", extra={"rejected": rejected})
     await request.app.state.platform.store.add_usage(principal.user.id, accepted)
-    return JSONResponse({"accepted": len(accepted), "rejected": rejected}, status_code=201)
+    return request.app.state.json_response({"accepted": len(accepted), "rejected": rejected}, status_code=201)
 
 
 @router.get("/usage/summary")
@@ -111,5 +110,5 @@ async def websocket_ticket(request: Request):
     ttl = request.app.state.platform.settings.ticket_ttl_s
     expires = utcnow() + timedelta(seconds=ttl)
     ticket_id = await request.app.state.platform.store.create_ticket(principal.user.id, expires)
-    return JSONResponse({"ticket_id": ticket_id, "expires_at": iso(expires), "ttl_seconds": ttl, "single_use": True},
+    return request.app.state.json_response({"ticket_id": ticket_id, "expires_at": iso(expires), "ttl_seconds": ttl, "single_use": True},
                         status_code=201)

@@ -15,6 +15,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from .api import bearer_token, strict_json
 from .store import iso, utcnow
+from .variations import Variations, plain_money
 
 log = logging.getLogger("reference_platform.ws")
 router = APIRouter()
@@ -47,11 +48,43 @@ def render(canonical: dict[str, Any], dialect: str) -> dict[str, Any]:
     return out
 
 
+def vary(canonical: dict[str, Any], variations: Variations) -> dict[str, Any]:
+    """The frame after the frame variations that are switched on (the default platform: unchanged)."""
+    if not variations:
+        return canonical
+    out, data = dict(canonical), dict(canonical.get("data") or {})
+    for key, holder in (("timestamp", out), ("server_time", data)):
+        stamp = holder.get(key)
+        if isinstance(stamp, str) and stamp.endswith("Z"):
+            if variations.active("timestamps_whole_seconds") and holder is out:
+                stamp = stamp.split(".")[0].rstrip("Z") + "Z"
+            if variations.active("timestamps_offset"):
+                stamp = stamp[:-1] + "+00:00"
+            holder[key] = stamp
+    if out["type"] == "error":
+        sent = [str(data[k]) for k in ("thread_id", "run_id") if isinstance(data.get(k), str)]
+        if variations.active("errors_reworded"):
+            data["message"] = f"Sorry, that did not work: {str(data.get('message', '')).lower()}"
+        if variations.active("errors_echo_input") and sent:
+            data["message"] = f"{data.get('message')} (you sent {', '.join(sent)})"
+        if variations.active("error_extra_fields"):
+            data["help"] = "https://docs.example.com/errors#" + str(data.get("code", "")).lower()
+    if variations.active("money_plain_numbers"):
+        data = plain_money(data)
+    if variations.active("extra_frame_fields"):
+        out["x_server"] = "reference-platform"
+        data["x_region"] = "eu-west-1"
+    out["data"] = data
+    return out
+
+
 class Connection:
     """One open socket: a send queue drained by one writer task, so frames never interleave."""
 
-    def __init__(self, hub: "Hub", ws: WebSocket, user_id: str, claims: dict[str, Any] | None, dialect: str):
-        self.id = f"conn_{uuid.uuid4().hex[:16]}"
+    def __init__(self, hub: "Hub", ws: WebSocket, user_id: str, claims: dict[str, Any] | None, dialect: str,
+                 variations: Variations | None = None):
+        self.variations = variations or Variations.none()
+        self.id = str(uuid.uuid4()) if self.variations.active("uuid_ids") else f"conn_{uuid.uuid4().hex[:16]}"
         self.hub, self.ws, self.user_id, self.claims, self.dialect = hub, ws, user_id, claims, dialect
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.delivered: dict[str, int] = {}  # run id -> index of the last frame queued for this socket
@@ -74,7 +107,7 @@ class Connection:
                 item = await self.queue.get()
                 if item is None:
                     return
-                await self.ws.send_text(json.dumps(render(item, self.dialect)))
+                await self.ws.send_text(json.dumps(render(vary(item, self.variations), self.dialect)))
                 self.last_sent = time.monotonic()
         except (WebSocketDisconnect, RuntimeError, OSError):
             self.open = False
@@ -185,13 +218,14 @@ async def websocket_endpoint(ws: WebSocket):
         return
     user, claims, subprotocol = auth
     await ws.accept(subprotocol=subprotocol)
-    conn = Connection(state.hub, ws, user.id, claims, settings.dialect)
+    conn = Connection(state.hub, ws, user.id, claims, settings.dialect, settings.variations)
+    heartbeat_s = 1 if settings.variations.active("heartbeat_1s") else settings.heartbeat_interval_s
     writer = asyncio.create_task(conn.writer())
-    beat = asyncio.create_task(conn.heartbeat(settings.heartbeat_interval_s))
+    beat = asyncio.create_task(conn.heartbeat(heartbeat_s))
     state.hub.add(conn)
     conn.send(frame("connection_established", {
         "connection_id": conn.id, "user_id": user.id, "server_time": iso(utcnow()),
-        "heartbeat_interval_s": settings.heartbeat_interval_s, "max_message_bytes": settings.max_message_bytes}))
+        "heartbeat_interval_s": heartbeat_s, "max_message_bytes": settings.max_message_bytes}))
     try:
         await receive_loop(state, conn, user)
     finally:

@@ -20,7 +20,6 @@ from ..schemas import validate_body
 from ..waiting import WaitTimeout, wait_until
 from .isolation import made_up_id, show_thread
 
-HISTORY_TIMEOUT_S = 5.0  # how long a finished run's messages may take to appear in the history
 
 
 # ---- signing out and coming back ------------------------------------------------------------
@@ -112,11 +111,10 @@ def delete_thread(actor: Actor, thread_id: str) -> None:
     actor.api.delete_thread(thread_id).expect_status(204, what=f"{actor.name} deleting thread {thread_id}")
 
 
-def _error_shape(response: Response):
-    body = response.body if isinstance(response.body, dict) else response.text
-    if isinstance(body, dict):
-        body = {k: v for k, v in body.items() if k not in ("thread_id", "id")}
-    return response.status, body
+def _error_shape(response: Response, sent: str):
+    """Status and body, without what the request itself sent (the thread id, echoed or not)."""
+    body = response.body if isinstance(response.body, (dict, list)) else response.text
+    return response.status, checks.without_echoes(body, sent)
 
 
 def expect_not_listed(actor: Actor, thread_id: str) -> None:
@@ -128,11 +126,11 @@ def expect_not_listed(actor: Actor, thread_id: str) -> None:
 
 def expect_gone(actor: Actor, thread_id: str) -> None:
     """Reading a deleted thread or its messages answers exactly like reading a thread that never existed."""
-    missing_id = made_up_id("thread")
+    missing_id = made_up_id("thread", like=thread_id)
     for what, call in (("reading the deleted thread", lambda tid: actor.api.get_thread(tid)),
                        ("reading the deleted thread's messages", lambda tid: actor.api.messages(tid))):
         deleted, missing = call(thread_id), call(missing_id)
-        if _error_shape(deleted) != _error_shape(missing):
+        if _error_shape(deleted, thread_id) != _error_shape(missing, missing_id):
             raise ContractViolation(f"{what} should answer exactly like a thread that never existed:\n"
                                     f"  deleted: {deleted.evidence()}\n  missing: {missing.evidence()}")
         checks.status_is(deleted, 404, what)
@@ -159,8 +157,10 @@ def _brief(messages: list[dict[str, Any]]) -> str:
 
 
 def wait_for_history(actor: Actor, thread_id: str, holds: Callable[[list[dict]], bool], description: str,
-                     timeout: float = HISTORY_TIMEOUT_S) -> list[dict[str, Any]]:
-    """The thread's messages once ``holds`` them (a finished run's messages may take a moment to land)."""
+                     timeout: float | None = None) -> list[dict[str, Any]]:
+    """The thread's messages once ``holds`` them. A finished run's messages may land a moment after its
+    terminal frame (clean-up the contract allows): waited for at most the settle timeout."""
+    timeout = actor.world.config.settle_timeout if timeout is None else timeout
     latest: list[list[dict]] = [[]]
 
     def check():

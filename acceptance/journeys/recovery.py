@@ -11,7 +11,7 @@ import parse
 
 from acceptance import checks
 from acceptance.actors import Actor, World
-from acceptance.chat import ChatSession, RunRecord
+from acceptance.chat import TOP_TERMINALS, ChatSession, RunRecord
 from acceptance.errors import BusinessOutcomeFailure, ConfigurationMissing, ContractViolation, InfrastructureFailure
 from acceptance.events import Event, describe_events
 from acceptance.journeys.realtime import ScenarioSetupFailure
@@ -107,8 +107,12 @@ def send_oversize(actor: Actor) -> None:
 
 def closed_as_too_big(actor: Actor, code: int) -> None:
     session, mark, size, limit = actor.world.notes["oversize"]
-    closed = session.log.wait_closed(actor.world.config.first_event_timeout,
-                                     f"{session.name} to close after a {size}-byte frame (limit {limit})")
+    def answer(evs: list[Event]) -> str | None:  # an answer proves the frame was processed, not refused
+        first = next((e for e in evs[mark:] if e.type in ANSWERS), None)
+        return f"the frame was answered with {first.compact()}" if first else None
+    closed = session.log.wait_for(lambda _evs: session.log.closed, actor.world.config.first_event_timeout,
+                                  f"{session.name} to close after a {size}-byte frame (limit {limit})",
+                                  fail_on_close=False, settled=answer)
     answered = [e for e in session.log.snapshot()[mark:] if e.type in ANSWERS]
     if closed.code != code or answered:
         raise ContractViolation(f"a {size}-byte frame over the announced {limit}-byte limit should close the "
@@ -193,10 +197,22 @@ def close_mid_run(actor: Actor) -> None:
 
 
 def answer_stored_later(actor: Actor) -> None:
-    run = actor.last_run
-    answer = wait_until(lambda: stored_answer(actor, run), actor.world.config.run_timeout,
-                        f"the answer of run {run.run_id} in {actor.name}'s conversation history",
-                        interval=0.05)
+    run, cfg = actor.last_run, actor.world.config
+    # The run goes on without a socket. Follow it on a new one (resume_run) until it ends, so that a run
+    # that failed, or a platform that never answers, is seen at once rather than after the run timeout;
+    # then its answer may take the settle timeout to land in the history.
+    follower = actor.new_session().open()
+    follower.resume(run.run_id, None)
+    end = follower.wait_for(lambda evs: next((e for e in evs if e.run_id == run.run_id and e.type in TOP_TERMINALS
+                                              and e.agent_name == run.agent), None)
+                            or next((e for e in evs if e.type == "error"), None),
+                            cfg.run_timeout, f"the end of run {run.run_id}, followed after the socket closed")
+    if end.type != "agent_completed":
+        raise ContractViolation(f"run {run.run_id} should complete after its socket closed; following it with "
+                                f"resume_run gave {end.compact()} {str(end.data)[:300]}")
+    answer = wait_until(lambda: stored_answer(actor, run), cfg.settle_timeout,
+                        f"the answer of run {run.run_id} in {actor.name}'s conversation history within "
+                        f"{cfg.settle_timeout:g} s of its end", interval=0.05)
     result = answer["metadata"]["result"]
     cost = result.get("cost_optimization") if run.agent == "supervisor" else result
     if not isinstance(cost, dict):

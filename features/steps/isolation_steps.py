@@ -191,7 +191,8 @@ def step_keep_starting(context, actor, pronoun, at_once, total, window):
     """The person keeps starting questions (stopping the running ones) until the given number were admitted."""
     world = context.world
     flood = isolation.start_flood(world.notes["burst"])
-    isolation.keep_starting(flood, total, at_once, window, FLOOD_QUESTION, context.target.first_event_timeout + 5)
+    isolation.keep_starting(flood, total, at_once, window, FLOOD_QUESTION, context.target.first_event_timeout + 5,
+                            context.target.settle_timeout)
     world.notes["flood"] = (flood, window)
 
 
