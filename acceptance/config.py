@@ -17,6 +17,7 @@ Settings come from behave's ``-D name=value`` first, then from the environment, 
 | `pacing_ms` | `PLATFORM_PACING_MS` | `3-8` (embedded platform only: frame delay range) |
 | `platform_dialect` | `PLATFORM_DIALECT` | `canonical`: the dialect the target speaks (the embedded platform is started in it; for a deployment, `netra` lets the Compat forms count, e.g. a refusal by accept + AUTH_FAILED + 1008) |
 | `platform_faults` | `PLATFORM_FAULTS` | none (embedded platform only) |
+| `contract_checks` | `PLATFORM_CONTRACT_CHECKS` | `on`: every REST response and WebSocket frame is checked against `contract/` (`off` only to measure the cost) |
 
 Secrets are read from the environment only, never from ``-D`` and never printed:
 `JWT_SECRET_KEY` then `JWT_SECRET_<ENVIRONMENT>` (the contract's order; `compat` reverses it), and
@@ -66,6 +67,7 @@ class TargetConfig:
     pacing_ms: tuple[float, float] = (3.0, 8.0)
     platform_dialect: str = "canonical"
     platform_faults: str = ""
+    contract_checks: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -160,6 +162,14 @@ def _dialect(value: str) -> str:
     return value
 
 
+def _switch(name: str, value: str) -> bool:
+    if str(value).lower() in ("on", "true", "1", "yes"):
+        return True
+    if str(value).lower() in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be 'on' or 'off', not {value!r}")
+
+
 def load(userdata: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None) -> TargetConfig:
     userdata = dict(userdata or {})
     env = dict(os.environ if env is None else env)
@@ -205,4 +215,6 @@ def load(userdata: Mapping[str, str] | None = None, env: Mapping[str, str] | Non
         pacing_ms=_pacing(_pick(userdata, env, "pacing_ms", "PLATFORM_PACING_MS", "3-8")),
         platform_dialect=_dialect(_pick(userdata, env, "platform_dialect", "PLATFORM_DIALECT", "canonical")),
         platform_faults=_pick(userdata, env, "platform_faults", "PLATFORM_FAULTS", ""),
+        contract_checks=_switch("contract_checks", _pick(userdata, env, "contract_checks", "PLATFORM_CONTRACT_CHECKS",
+                                                         "on")),
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import __version__, config as target_config, embedded, preflight
 from .actors import World
-from .errors import InfrastructureFailure
+from .errors import ContractViolation, InfrastructureFailure
 from .redaction import Redactor
 from .reporting import evidence
 from .rest import HttpClient
@@ -63,6 +63,10 @@ def start(context) -> None:
         stop_run(context, str(exc))
         return
     say(f"Preflight: {context.preflight.message}")
+    if cfg.contract_checks:
+        from . import schemas
+        schemas.compile_all()  # once per run; every response and frame from now on is checked
+        context.http.contract_checks = True
 
 
 def stop_run(context, message: str) -> None:
@@ -86,6 +90,18 @@ def end_scenario(context, scenario) -> None:
         world.teardown()
     finally:
         evidence.attach_scenario_evidence(getattr(context, "allure", None), world)
+    unreported_violation(world, scenario)
+
+
+def unreported_violation(world, scenario) -> None:
+    """A response or frame broke the contract but no step failed on it (it came after the last wait,
+    or a step caught it): the scenario fails with it now."""
+    if not world.transcript.violations or str(getattr(scenario, "status", "")).endswith("failed"):
+        return
+    first = world.transcript.violations[0]
+    more = len(world.transcript.violations) - 1
+    raise ContractViolation(first.detail + (f"\n  (and {more} more response(s) or frame(s) broke the contract; "
+                                            f"see the transcript)" if more else ""))
 
 
 def finish(context) -> None:

@@ -41,6 +41,12 @@ def test_clause_count_and_tolerance_section():
     assert "Unknown fields" in text["TOL-8.1"] and "Unknown server frame types" in text["TOL-8.2"]
 
 
+# the folder the contract came from lies outside the repository (spelt in pieces so that this file
+# does not match itself)
+SHARED = "shar" + "ed"
+OUTSIDE = re.compile(rf"\.\./{SHARED}/|/work/{SHARED}|{SHARED}/CONTRACT\.md|{SHARED}/seeds")
+
+
 def test_nothing_in_the_repository_points_outside_it():
     files = subprocess.run(["git", "ls-files"], cwd=contract.ROOT, capture_output=True, text=True,
                            check=True).stdout.split()
@@ -54,6 +60,6 @@ def test_nothing_in_the_repository_points_outside_it():
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             continue
-        if re.search(r"\.\./shared/|/work/shared|shared/CONTRACT\.md|shared/seeds", text):
+        if OUTSIDE.search(text):
             offenders.append(name)
     assert offenders == []
