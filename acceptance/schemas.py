@@ -67,7 +67,8 @@ def documents() -> dict[str, dict]:
     out = {}
     for path in (contract.OPENAPI, contract.ASYNCAPI):
         # JSON round trip: YAML anchors become plain copies, keys plain strings
-        out[path.name] = json.loads(json.dumps(yaml.safe_load(path.read_text(encoding="utf-8"))))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+        out[path.name] = json.loads(json.dumps(yaml.load(path.read_text(encoding="utf-8"), Loader=loader)))
     return out
 
 

@@ -121,8 +121,32 @@ def finished(context, results: Path) -> None:
     path = summary.write(Path(results))
     if getattr(context, "aborted", False):
         return  # the run stopped before any scenario; its one message was already said
+    _write_clause_coverage(path.parent)
     text = path.read_text(encoding="utf-8")
     say("\n" + text.split("## Slowest journeys")[0].rstrip() + f"\n\n(summary: {path})")
+
+
+def _write_clause_coverage(folder: Path) -> None:
+    """reports/clause-coverage.md beside the summary: every clause with the scenarios that check it."""
+    from . import coverage
+    try:
+        (folder / "clause-coverage.md").write_text(coverage.measure().markdown(), encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        say(f"clause coverage not written: {exc}")
+
+
+def _clause_coverage_environment() -> dict[str, str]:
+    from . import contract, coverage
+    try:
+        cov = coverage.measure()
+    except (OSError, ValueError) as exc:
+        return {"contract.coverage": f"not measured ({exc})"}
+    return {"contract.version": contract.version(),
+            "contract.clauses": str(len(cov.clauses)),
+            "contract.coverage": f"{cov.percent:.0f} % ({cov.by_scenario} by scenarios, "
+                                 f"{len(cov.clauses) - cov.by_scenario - len(cov.uncovered)} elsewhere with a reason; "
+                                 f"see reports/clause-coverage.md)",
+            "contract.uncovered": ", ".join(cov.uncovered) or "none"}
 
 
 def report_environment(context) -> dict[str, str]:
@@ -136,6 +160,8 @@ def report_environment(context) -> dict[str, str]:
         env["platform.dialect"] = cfg.platform_dialect
     if pre is not None:
         env.update({"platform.version": pre.version or "unknown", "platform.environment": pre.environment or ""})
+    if not getattr(context, "aborted", False):
+        env.update(_clause_coverage_environment())
     commit = os.environ.get("GIT_COMMIT") or _git_commit()
     if commit:
         env["suite.commit"] = commit
