@@ -12,6 +12,7 @@ and ``contract/asyncapi.yaml`` (frames and agent results), compiled once per pro
 * :func:`validate_response` checks an HTTP response against the operation the OpenAPI document
   declares for its method, path and status.
 
+A conforming document passes through ``jsonschema_rs`` (fast); a violation is worded by ``jsonschema``.
 Every violation raises :class:`~acceptance.errors.ContractViolation` whose message names the frame
 or body, the clause (``x-clause`` of the innermost schema on the failing path), the JSON pointer of
 the failing keyword in the document, the JSON path in the checked document, and an excerpt.
