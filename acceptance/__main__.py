@@ -6,6 +6,10 @@
                                          exit 3 when a @critical scenario failed (the quality gate)
   python -m acceptance mutants [--faults a,b | --ci-subset] [--jobs 2]
                                          prove the suite kills each fault of the reference platform
+  python -m acceptance fuzz [--base-url URL --allow-remote] [--max-requests N] [--rate-limit 5/s]
+                                         fuzz the REST API from contract/openapi.yaml (Schemathesis)
+  python -m acceptance coverage [--markdown FILE]
+                                         every clause of contract/CONTRACT.md with the scenarios that check it
 """
 from __future__ import annotations
 
@@ -59,6 +63,12 @@ def _report(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["fuzz"]:
+        from .fuzz import main as fuzz_main
+        return fuzz_main(argv[1:])
+    if argv[:1] == ["coverage"]:
+        from .coverage import main as coverage_main
+        return coverage_main(argv[1:])
     if argv[:1] == ["mutants"]:
         from .mutants import main as mutants_main
         return mutants_main(argv[1:])
@@ -76,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--history", help="the history file kept across runs (default: reports/history.jsonl)")
     report.set_defaults(run=_report)
     sub.add_parser("mutants", help="prove the suite kills each fault of the reference platform (see --help)")
+    sub.add_parser("fuzz", help="fuzz a target's REST API from contract/openapi.yaml (see --help)")
+    sub.add_parser("coverage", help="every clause of contract/CONTRACT.md with the scenarios that check it")
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -18,6 +18,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
+from . import schemas
 from .errors import AuthenticationFailure, ContractViolation, InfrastructureFailure
 from .events import Event, EventLog, parse_frame
 from .rest import Transcript
@@ -106,9 +107,11 @@ class ChatSession:
 
     def __init__(self, ws_url: str, credential: Credential, *, transcript: Transcript | None = None,
                  actor: str = "", client_dialect: str = "payload", open_timeout: float = 5.0,
-                 on_frame: Callable[[Event], None] | None = None):
+                 on_frame: Callable[[Event], None] | None = None, contract_checks: bool = False):
         self.ws_url, self.credential, self.transcript, self.actor = ws_url, credential, transcript, actor
         self.client_dialect, self.open_timeout, self.on_frame = client_dialect, open_timeout, on_frame
+        #: check every received frame against contract/asyncapi.yaml; a violation fails every later wait
+        self.contract_checks = contract_checks
         self.name = f"{actor or 'socket'}#{next(_counter)}"
         self.log = EventLog()
         self.ws: ClientConnection | None = None
@@ -180,12 +183,21 @@ class ChatSession:
         try:
             for message in self.ws:
                 received = time.monotonic()
+                violation = None
                 try:
                     event = parse_frame(message, received)
                 except ContractViolation as exc:
                     event = Event("<unparseable>", {"error": exc.detail}, None, None, None, None, None, None,
                                   {"text": str(message)[:500]}, received, "invalid")
+                    violation = exc
+                else:
+                    if self.contract_checks:
+                        violation = schemas.frame_violation(event)
                 self._record("received", event.raw)
+                if self.contract_checks and violation is not None:
+                    if self.transcript is not None:
+                        self.transcript.add_violation(violation)
+                    self.log.add_violation(violation)
                 self.log.append(event)
                 if self.on_frame is not None:
                     self.on_frame(event)

@@ -19,6 +19,7 @@ Settings come from behave's ``-D name=value`` first, then from the environment, 
 | `platform_faults` | `PLATFORM_FAULTS` | none (embedded platform only) |
 | `platform_variations` | `PLATFORM_VARIATIONS` | none (embedded platform only): conforming variations, or `all` (docs/variations.md) |
 | `settle_timeout` | `PLATFORM_SETTLE_TIMEOUT_S` | `2`: bound on clean-up the contract lets follow a terminal frame (a run slot freed, the answer stored) |
+| `contract_checks` | `PLATFORM_CONTRACT_CHECKS` | `on`: every REST response and WebSocket frame is checked against `contract/` (`off` only to measure the cost) |
 
 Secrets are read from the environment only, never from ``-D`` and never printed:
 `JWT_SECRET_KEY` then `JWT_SECRET_<ENVIRONMENT>` (the contract's order; `compat` reverses it), and
@@ -70,6 +71,7 @@ class TargetConfig:
     platform_faults: str = ""
     platform_variations: str = ""
     settle_timeout: float = 2.0
+    contract_checks: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -164,6 +166,14 @@ def _dialect(value: str) -> str:
     return value
 
 
+def _switch(name: str, value: str) -> bool:
+    if str(value).lower() in ("on", "true", "1", "yes"):
+        return True
+    if str(value).lower() in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name} must be 'on' or 'off', not {value!r}")
+
+
 def load(userdata: Mapping[str, str] | None = None, env: Mapping[str, str] | None = None) -> TargetConfig:
     userdata = dict(userdata or {})
     env = dict(os.environ if env is None else env)
@@ -211,4 +221,6 @@ def load(userdata: Mapping[str, str] | None = None, env: Mapping[str, str] | Non
         platform_faults=_pick(userdata, env, "platform_faults", "PLATFORM_FAULTS", ""),
         platform_variations=_pick(userdata, env, "platform_variations", "PLATFORM_VARIATIONS", ""),
         settle_timeout=_float("settle_timeout", _pick(userdata, env, "settle_timeout", "PLATFORM_SETTLE_TIMEOUT_S", 2)),
+        contract_checks=_switch("contract_checks", _pick(userdata, env, "contract_checks", "PLATFORM_CONTRACT_CHECKS",
+                                                         "on")),
     )

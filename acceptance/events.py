@@ -363,8 +363,20 @@ class EventLog:
         self._events: list[Event] = list(events)
         self._cond = threading.Condition(threading.RLock())
         self._closed: CloseInfo | None = None
+        self._violations: list[ContractViolation] = []
 
     # -- writing (the reader thread)
+    def add_violation(self, violation: ContractViolation) -> None:
+        """A received frame broke the contract: every wait on this log fails with it from now on."""
+        with self._cond:
+            self._violations.append(violation)
+            self._cond.notify_all()
+
+    @property
+    def violations(self) -> list[ContractViolation]:
+        with self._cond:
+            return list(self._violations)
+
     def append(self, event: Event) -> None:
         with self._cond:
             self._events.append(event)
@@ -436,6 +448,8 @@ class EventLog:
         deadline = Deadline(timeout)
         with self._cond:
             while True:
+                if self._violations:  # a frame broke the contract: that is the verdict
+                    raise self._violations[0]
                 result = predicate(list(self._events))
                 if result:
                     return result  # type: ignore[return-value]

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from . import schemas
 from .errors import ContractViolation, InfrastructureFailure
 
 
@@ -19,7 +20,12 @@ class Transcript:
         self._lock = threading.Lock()
         self.http: list[dict[str, Any]] = []
         self.ws: list[dict[str, Any]] = []
+        self.violations: list[ContractViolation] = []  # every response or frame that broke the contract
         self.t0 = time.monotonic()
+
+    def add_violation(self, violation: ContractViolation) -> None:
+        with self._lock:
+            self.violations.append(violation)
 
     def add_http(self, entry: dict[str, Any]) -> None:
         with self._lock:
@@ -65,8 +71,10 @@ class Response:
 class HttpClient:
     """One connection pool for the whole run; a failure to reach the target is Infrastructure."""
 
-    def __init__(self, timeout: float = 10.0):
+    def __init__(self, timeout: float = 10.0, contract_checks: bool = False):
         self.client = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False)
+        #: check every response against contract/openapi.yaml (a violation raises at once)
+        self.contract_checks = contract_checks
 
     def close(self) -> None:
         self.client.close()
@@ -109,6 +117,12 @@ class HttpClient:
                                                                 if k.lower() in ("content-type", "retry-after",
                                                                                  "www-authenticate")},
                 "response_body": body if body is not None else response.text[:2000], "elapsed_ms": elapsed})
+        if self.contract_checks:
+            violation = schemas.response_violation(method, response.url, response.status, body, response.text)
+            if violation is not None:
+                if transcript is not None:
+                    transcript.add_violation(violation)
+                raise violation
         return response
 
 

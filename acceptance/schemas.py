@@ -1,27 +1,38 @@
-"""JSON Schemas (Draft 2020-12) of the contract's server frames, REST bodies and agent results.
+"""Checks of frames, REST bodies and agent results against the contract's machine-readable documents.
 
-Strict where CONTRACT.md is explicit (types, enums, required keys, ``msg_<hex>`` ids, progress
-0..100, ISO-8601 UTC times); additional properties are allowed everywhere, as the contract allows
-extra fields.
+Nothing here is written by hand: every schema is read from ``contract/openapi.yaml`` (REST bodies)
+and ``contract/asyncapi.yaml`` (frames and agent results), compiled once per process (Draft
+2020-12, both documents in one registry so that each may ``$ref`` the other).
 
-* :func:`validate_frame` checks one server frame: an :class:`~acceptance.events.Event` is checked
-  in its canonical form (so Compat dialects are checked after normalisation); a dict is checked
-  as it is, i.e. it must already be canonical.
-* :func:`validate_body` checks a REST body (or an agent result) against the schema of that name.
+* :func:`validate_frame` checks one server frame: an :class:`~acceptance.events.Event` is checked in
+  its canonical form (so Compat dialects are checked after normalisation, TOL-8.7); a dict is
+  checked as it is. A frame of a type the contract does not name is tolerated (TOL-8.2): only its
+  envelope is checked.
+* :func:`validate_body` checks a REST body or an agent result against the schema of that name.
+* :func:`validate_response` checks an HTTP response against the operation the OpenAPI document
+  declares for its method, path and status.
 
-Both raise :class:`~acceptance.errors.ContractViolation` naming the frame type or schema, the JSON
-path of each error and an excerpt of the checked document.
+A conforming document passes through ``jsonschema_rs`` (fast); a violation is worded by ``jsonschema``.
+Every violation raises :class:`~acceptance.errors.ContractViolation` whose message names the frame
+or body, the clause (``x-clause`` of the innermost schema on the failing path), the JSON pointer of
+the failing keyword in the document, the JSON path in the checked document, and an excerpt.
 """
 from __future__ import annotations
 
-import copy
 import json
 import re
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
+import yaml
 from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
+from acceptance import contract
 from acceptance.errors import ContractViolation
 from acceptance.events import Event
 
@@ -29,44 +40,160 @@ __all__ = [
     "AGENT_NAMES",
     "ERROR_CODES",
     "FRAME_TYPES",
+    "CLIENT_FRAME_TYPES",
     "BODY_SCHEMAS",
     "FRAME_SCHEMAS",
     "SCHEMA_NAMES",
+    "Violation",
+    "documents",
     "schema",
     "validate_frame",
     "validate_body",
+    "validate_response",
     "frame_errors",
     "body_errors",
+    "response_errors",
 ]
 
-AGENT_NAMES = ("supervisor", "triage", "cost_optimizer", "data_analysis", "performance_optimizer")
-ERROR_CODES = (
-    "INVALID_JSON", "UNKNOWN_MESSAGE_TYPE", "INVALID_PAYLOAD", "UNKNOWN_AGENT", "THREAD_NOT_FOUND",
-    "RUN_NOT_FOUND", "FORBIDDEN", "RATE_LIMITED", "RUN_LIMIT",
-)
-MESSAGE_ID_PATTERN = r"^msg_[0-9a-f]+$"
-UPPER_SNAKE_PATTERN = r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$"
 _MAX_ERRORS = 10
 _EXCERPT = 400
+OPENAPI_NAME, ASYNCAPI_NAME = "openapi.yaml", "asyncapi.yaml"
 
-# --------------------------------------------------------------------------- formats
+# --------------------------------------------------------------------------- the documents
+
+
+@lru_cache(maxsize=1)
+def documents() -> dict[str, dict]:
+    """Both documents, parsed once: ``{"openapi.yaml": {...}, "asyncapi.yaml": {...}}``."""
+    out = {}
+    for path in (contract.OPENAPI, contract.ASYNCAPI):
+        # JSON round trip: YAML anchors become plain copies, keys plain strings
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+        out[path.name] = json.loads(json.dumps(yaml.load(path.read_text(encoding="utf-8"), Loader=loader)))
+    return out
+
+
+def _uri(doc_name: str) -> str:
+    return (contract.CONTRACT_DIR / doc_name).as_uri()
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Registry:
+    return Registry().with_resources(
+        (_uri(name), Resource.from_contents(doc, default_specification=DRAFT202012))
+        for name, doc in documents().items())
+
+
+# --------------------------------------------------------------------------- names -> document places
+
+BODY_SCHEMAS: dict[str, str] = {
+    "tokens": f"{OPENAPI_NAME}#/components/schemas/Tokens",
+    "validate": f"{OPENAPI_NAME}#/components/schemas/Validate",
+    "validate_valid": f"{OPENAPI_NAME}#/components/schemas/ValidateValid",
+    "validate_invalid": f"{OPENAPI_NAME}#/components/schemas/ValidateInvalid",
+    "me": f"{OPENAPI_NAME}#/components/schemas/Me",
+    "logout": f"{OPENAPI_NAME}#/components/schemas/Logout",
+    "health": f"{OPENAPI_NAME}#/components/schemas/Health",
+    "ready": f"{OPENAPI_NAME}#/components/schemas/Ready",
+    "error": f"{OPENAPI_NAME}#/components/schemas/Error",
+    "thread": f"{OPENAPI_NAME}#/components/schemas/Thread",
+    "thread_list": f"{OPENAPI_NAME}#/components/schemas/ThreadList",
+    "message": f"{OPENAPI_NAME}#/components/schemas/Message",
+    "messages_page": f"{OPENAPI_NAME}#/components/schemas/MessagesPage",
+    "usage_ingest": f"{OPENAPI_NAME}#/components/schemas/UsageIngest",
+    "usage_summary": f"{OPENAPI_NAME}#/components/schemas/UsageSummary",
+    "pricing": f"{OPENAPI_NAME}#/components/schemas/Pricing",
+    "websocket_ticket": f"{OPENAPI_NAME}#/components/schemas/WebsocketTicket",
+    "cost_optimizer_result": f"{ASYNCAPI_NAME}#/components/schemas/CostOptimizerResult",
+    "data_analysis_result": f"{ASYNCAPI_NAME}#/components/schemas/DataAnalysisResult",
+    "performance_optimizer_result": f"{ASYNCAPI_NAME}#/components/schemas/PerformanceOptimizerResult",
+    "supervisor_result": f"{ASYNCAPI_NAME}#/components/schemas/SupervisorResult",
+}
+"""Name of a REST body or agent result -> ``<document>#<JSON pointer>`` of its schema."""
+
+
+def _pointer(doc: Any, pointer: str) -> Any:
+    node = doc
+    for token in pointer.lstrip("/").split("/") if pointer.strip("/") else []:
+        token = token.replace("~1", "/").replace("~0", "~")
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
+def _server_and_client_messages() -> tuple[dict[str, str], dict[str, str]]:
+    doc = documents()[ASYNCAPI_NAME]
+    server: dict[str, str] = {}
+    client: dict[str, str] = {}
+    channel_messages = doc["channels"]["chat"]["messages"]
+    for operation in doc["operations"].values():
+        target = server if operation["action"] == "send" else client
+        refs = list(operation["messages"]) + list((operation.get("reply") or {}).get("messages", []))
+        for i, ref in enumerate(refs):
+            if operation["action"] == "receive" and i >= len(operation["messages"]):
+                target = server  # a reply to a client frame is a server frame
+            key = ref["$ref"].rsplit("/", 1)[-1]
+            message_ref = channel_messages[key]["$ref"]  # "#/components/messages/<name>"
+            message = _pointer(doc, message_ref[1:])
+            target[message["name"]] = f"{ASYNCAPI_NAME}{message['payload']['$ref']}"
+    return server, client
+
+
+FRAME_SCHEMAS, CLIENT_FRAME_SCHEMAS = _server_and_client_messages()
+"""Server (and client) frame type -> ``<document>#<JSON pointer>`` of its payload schema."""
+FRAME_TYPES = tuple(FRAME_SCHEMAS)
+CLIENT_FRAME_TYPES = tuple(CLIENT_FRAME_SCHEMAS)
+ENVELOPE = f"{ASYNCAPI_NAME}#/components/schemas/Envelope"
+
+SCHEMA_NAMES: tuple[str, ...] = tuple(f"frame:{t}" for t in FRAME_SCHEMAS) + tuple(BODY_SCHEMAS)
+
+
+def _place(name: str) -> str:
+    if name.startswith("frame:") and name[6:] in FRAME_SCHEMAS:
+        return FRAME_SCHEMAS[name[6:]]
+    if name == "frame:*":
+        return ENVELOPE
+    if name in BODY_SCHEMAS:
+        return BODY_SCHEMAS[name]
+    raise KeyError(f"no schema {name!r}; known: {', '.join(SCHEMA_NAMES)}")
+
+
+def _resolve_place(place: str) -> Any:
+    doc_name, pointer = place.split("#", 1)
+    return _pointer(documents()[doc_name], pointer)
+
+
+def schema(name: str) -> dict:
+    """The schema called ``name`` (a REST/result name, or ``frame:<type>``) as written in its document."""
+    return json.loads(json.dumps(_resolve_place(_place(name))))
+
+
+
+
+def _enum(schema_name: str) -> tuple:
+    return tuple(documents()[ASYNCAPI_NAME]["components"]["schemas"][schema_name]["enum"])
+
+
+AGENT_NAMES = _enum("AgentName")
+ERROR_CODES = _enum("ErrorCode")
+
+# --------------------------------------------------------------------------- formats (TOL-8.4)
 
 _FORMATS = FormatChecker(formats=())
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:?\d{2})$")
 
 
 @_FORMATS.checks("date-time", raises=(ValueError,))
-def _is_utc_datetime(value: object) -> bool:
-    """ISO-8601 with a date, a time and a UTC designator (``Z`` or a zero offset)."""
+def _is_datetime(value: object) -> bool:
+    """ISO-8601 with a date, a time and a time zone (the documents' ``pattern`` asks for UTC)."""
     if not isinstance(value, str):
         return True
     if not _DATETIME_RE.match(value):
         raise ValueError("not an ISO-8601 date-time with a time zone")
     text = value[:-1] + "+00:00" if value[-1] in "zZ" else value
-    parsed = datetime.fromisoformat(text)
-    if parsed.utcoffset() != timedelta(0):
-        raise ValueError(f"not UTC (offset {parsed.utcoffset()})")
+    if re.search(r"[+-]\d{4}$", text):
+        text = text[:-2] + ":" + text[-2:]
+    datetime.fromisoformat(text.replace("t", "T"))
     return True
 
 
@@ -80,323 +207,106 @@ def _is_date(value: object) -> bool:
     return True
 
 
-# --------------------------------------------------------------------------- building blocks
-
-
-def _obj(required: dict[str, Any], optional: dict[str, Any] | None = None, **extra: Any) -> dict:
-    props = dict(required)
-    props.update(optional or {})
-    out = {"type": "object", "required": list(required), "properties": props}
-    out.update(extra)
-    return out
-
-
-STR = {"type": "string"}
-NONEMPTY = {"type": "string", "minLength": 1}
-NUM = {"type": "number"}
-NONNEG = {"type": "number", "minimum": 0}
-INT = {"type": "integer"}
-NONNEG_INT = {"type": "integer", "minimum": 0}
-BOOL = {"type": "boolean"}
-OBJ = {"type": "object"}
-DATETIME = {"type": "string", "format": "date-time"}
-DATE = {"type": "string", "format": "date"}
-MONEY = {"type": "number"}
-STR_LIST = {"type": "array", "items": STR}
-AGENT = {"enum": list(AGENT_NAMES)}
-
-# -- results (CONTRACT section 5 and 7)
-
-RECOMMENDATION = _obj(
-    {
-        "id": NONEMPTY,
-        "type": {"enum": ["model_routing", "prompt_caching", "batching"]},
-        "title": NONEMPTY,
-        "model": NONEMPTY,
-        "monthly_savings_usd": MONEY,
-        "effort": {"enum": ["low", "medium", "high"]},
-        "rationale": STR,
-    },
-    {"target_model": {"type": ["string", "null"]}},
-)
-DATA_SUFFICIENCY = {"enum": ["sufficient", "partial", "insufficient"]}
-
-COST_OPTIMIZER_RESULT = _obj({
-    "summary": STR,
-    "data_sufficiency": DATA_SUFFICIENCY,
-    "cost_analysis": _obj({
-        "period_days": {"const": 30},
-        "current_monthly_cost_usd": {"type": "number", "minimum": 0},
-        "by_model": {"type": "array", "items": _obj({"model": NONEMPTY, "requests": NONNEG_INT,
-                                                     "monthly_cost_usd": NONNEG})},
-    }),
-    "recommendations": {"type": "array", "items": RECOMMENDATION},
-    "potential_savings": _obj({"monthly_amount": NONNEG, "annual_amount": NONNEG, "percentage": {
-        "type": "number", "minimum": 0, "maximum": 100}}),
-})
-
-DATA_ANALYSIS_RESULT = _obj({
-    "summary": STR,
-    "period_days": {"type": "integer", "minimum": 1},
-    "daily": {"type": "array", "items": _obj({"date": DATE, "cost_usd": NONNEG, "requests": NONNEG_INT})},
-    "by_model": {"type": "array", "items": _obj({"model": NONEMPTY})},
-    "anomalies": {"type": "array", "items": _obj({"date": DATE, "cost_usd": NONNEG, "baseline_usd": NONNEG})},
-})
-
-PERFORMANCE_OPTIMIZER_RESULT = _obj({
-    "summary": STR,
-    "latency": {"type": "array", "items": _obj({"model": NONEMPTY, "p50_ms": NONNEG, "p95_ms": NONNEG})},
-    "recommendations": {"type": "array"},
-})
-
-SUPERVISOR_RESULT = _obj({
-    "summary": STR,
-    "data_sufficiency": DATA_SUFFICIENCY,
-    "cost_optimization": COST_OPTIMIZER_RESULT,
-    "data_analysis": DATA_ANALYSIS_RESULT,
-})
-
-RESULT_SCHEMAS = {
-    "supervisor": SUPERVISOR_RESULT,
-    "cost_optimizer": COST_OPTIMIZER_RESULT,
-    "data_analysis": DATA_ANALYSIS_RESULT,
-    "performance_optimizer": PERFORMANCE_OPTIMIZER_RESULT,
-}
-
-# -- REST bodies (CONTRACT sections 1-3)
-
-USER = _obj({"id": NONEMPTY, "email": NONEMPTY, "permissions": STR_LIST},
-            {"name": {"type": ["string", "null"]}})
-TOKENS = _obj({
-    "access_token": NONEMPTY,
-    "refresh_token": NONEMPTY,
-    "token_type": {"const": "Bearer"},
-    "expires_in": {"type": "integer", "minimum": 1},
-    "user": USER,
-})
-VALIDATE_VALID = _obj({"valid": {"const": True}, "user_id": NONEMPTY, "email": NONEMPTY,
-                       "permissions": STR_LIST, "expires_at": DATETIME})
-VALIDATE_INVALID = _obj({"valid": {"const": False}, "error": NONEMPTY})
-VALIDATE = {
-    "type": "object",
-    "required": ["valid"],
-    "properties": {"valid": BOOL},
-    "if": {"properties": {"valid": {"const": True}}},
-    "then": VALIDATE_VALID,
-    "else": VALIDATE_INVALID,
-}
-ME = _obj({"user_id": NONEMPTY, "email": NONEMPTY, "name": {"type": ["string", "null"]},
-           "permissions": STR_LIST, "created_at": DATETIME})
-LOGOUT = _obj({"status": {"const": "success"}})
-HEALTH = _obj(
-    {
-        "status": {"enum": ["healthy", "unhealthy"]},
-        "service": NONEMPTY,
-        "version": STR,
-        "environment": STR,
-        "uptime_seconds": NONNEG,
-        "checks": _obj({"database": STR}, additionalProperties=STR),
-    },
-    **{
-        "if": {"properties": {"status": {"const": "healthy"}}},
-        "then": {"properties": {"checks": {"additionalProperties": {"const": "ok"},
-                                           "properties": {"database": {"const": "ok"}}}}},
-        "else": {"properties": {"checks": {"not": {"additionalProperties": {"const": "ok"}}}}},
-    },
-)
-READY = _obj({"status": {"const": "ready"}})
-ERROR_BODY = _obj({"detail": STR}, {"code": {"type": "string", "pattern": UPPER_SNAKE_PATTERN}})
-THREAD = _obj({
-    "id": NONEMPTY,
-    "object": {"const": "thread"},
-    "title": STR,
-    "created_at": DATETIME,
-    "updated_at": DATETIME,
-    "metadata": OBJ,
-    "message_count": NONNEG_INT,
-})
-THREAD_LIST = _obj({
-    "threads": {"type": "array", "items": THREAD},
-    "total": NONNEG_INT,
-    "limit": {"type": "integer", "minimum": 1, "maximum": 100},
-    "offset": NONNEG_INT,
-})
-MESSAGE = _obj(
-    {"id": NONEMPTY, "role": {"enum": ["user", "assistant"]}, "content": STR, "created_at": DATETIME,
-     "metadata": OBJ},
-    {"run_id": {"type": ["string", "null"]}},
-)
-MESSAGES_PAGE = _obj({
-    "thread_id": NONEMPTY,
-    "messages": {"type": "array", "items": MESSAGE},
-    "total": NONNEG_INT,
-    "limit": {"type": "integer", "minimum": 1},
-    "offset": NONNEG_INT,
-})
-USAGE_INGEST = _obj({
-    "accepted": NONNEG_INT,
-    "rejected": {"type": "array", "items": _obj({"index": NONNEG_INT, "error": STR})},
-})
-USAGE_SUMMARY = _obj({
-    "period_days": {"const": 30},
-    "total_cost_usd": NONNEG,
-    "by_model": {"type": "array", "items": _obj({
-        "model": NONEMPTY, "requests": NONNEG_INT, "input_tokens": NONNEG_INT, "output_tokens": NONNEG_INT,
-        "cost_usd": NONNEG})},
-})
-PRICING = _obj({
-    "as_of": NONEMPTY,
-    "models": {"type": "array", "items": _obj({
-        "model": NONEMPTY, "vendor": NONEMPTY, "tier": {"enum": ["premium", "economy"]},
-        "input_per_mtok": NONNEG, "cached_input_per_mtok": NONNEG, "output_per_mtok": NONNEG,
-        "batch_discount": {"type": "number", "minimum": 0, "maximum": 1}})},
-})
-WEBSOCKET_TICKET = _obj({"ticket_id": NONEMPTY, "expires_at": DATETIME, "ttl_seconds": {"const": 300},
-                         "single_use": {"const": True}})
-
-BODY_SCHEMAS: dict[str, dict] = {
-    "tokens": TOKENS,
-    "validate": VALIDATE,
-    "validate_valid": VALIDATE_VALID,
-    "validate_invalid": VALIDATE_INVALID,
-    "me": ME,
-    "logout": LOGOUT,
-    "health": HEALTH,
-    "ready": READY,
-    "error": ERROR_BODY,
-    "thread": THREAD,
-    "thread_list": THREAD_LIST,
-    "message": MESSAGE,
-    "messages_page": MESSAGES_PAGE,
-    "usage_ingest": USAGE_INGEST,
-    "usage_summary": USAGE_SUMMARY,
-    "pricing": PRICING,
-    "websocket_ticket": WEBSOCKET_TICKET,
-    "cost_optimizer_result": COST_OPTIMIZER_RESULT,
-    "data_analysis_result": DATA_ANALYSIS_RESULT,
-    "performance_optimizer_result": PERFORMANCE_OPTIMIZER_RESULT,
-    "supervisor_result": SUPERVISOR_RESULT,
-}
-
-# -- server frames (CONTRACT sections 4, 5)
-
-
-def _frame(type_: str, data: dict, *, agent: bool = False, tool: bool = False, extra_all_of: list | None = None,
-           message_id: dict | None = None, timestamp: dict | None = None, required_envelope: bool = True) -> dict:
-    props: dict[str, Any] = {
-        "type": {"const": type_},
-        "message_id": message_id or {"type": "string", "pattern": MESSAGE_ID_PATTERN},
-        "timestamp": timestamp or DATETIME,
-        "data": data,
-    }
-    required = ["type", "message_id", "timestamp", "data"] if required_envelope else ["type", "data"]
-    if agent:
-        props.update(run_id=NONEMPTY, thread_id=NONEMPTY, agent_name=AGENT)
-        required += ["run_id", "thread_id", "agent_name"]
-    else:
-        props.update(run_id=NONEMPTY, thread_id=NONEMPTY)
-    if tool:
-        props["tool_name"] = NONEMPTY
-        required.append("tool_name")
-    out: dict[str, Any] = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"{type_} frame",
-        "type": "object",
-        "required": required,
-        "properties": props,
-    }
-    if extra_all_of:
-        out["allOf"] = extra_all_of
-    return out
-
-
-def _result_by_agent() -> list[dict]:
-    return [
-        {"if": {"required": ["agent_name"], "properties": {"agent_name": {"const": agent}}},
-         "then": {"properties": {"data": {"properties": {"result": schema_}}}}}
-        for agent, schema_ in RESULT_SCHEMAS.items()
-    ]
-
-
-FRAME_SCHEMAS: dict[str, dict] = {
-    "connection_established": _frame("connection_established", _obj({
-        "connection_id": NONEMPTY,
-        "user_id": NONEMPTY,
-        "server_time": DATETIME,
-        "heartbeat_interval_s": {"type": "number", "exclusiveMinimum": 0},
-        "max_message_bytes": {"type": "integer", "minimum": 1},
-    })),
-    "heartbeat": _frame("heartbeat", OBJ),
-    "pong": _frame("pong", _obj({"server_time": DATETIME})),
-    "agent_started": _frame("agent_started", _obj({"task": STR}, {"parent_agent": AGENT}), agent=True),
-    "agent_thinking": _frame("agent_thinking", _obj({
-        "reasoning": {"type": "string", "minLength": 1, "pattern": r"\S"},
-        "step_number": NONNEG_INT,
-        "progress_percentage": {"type": "number", "minimum": 0, "maximum": 100},
-    }), agent=True),
-    "tool_executing": _frame("tool_executing", _obj({"execution_id": NONEMPTY, "parameters": OBJ}),
-                             agent=True, tool=True),
-    "tool_completed": _frame("tool_completed", _obj({
-        "execution_id": NONEMPTY, "success": BOOL, "duration_ms": NONNEG, "results": {},
-    }), agent=True, tool=True),
-    "agent_completed": _frame("agent_completed", _obj({
-        "status": {"const": "completed"}, "duration_ms": NONNEG, "result": OBJ,
-    }), agent=True, extra_all_of=_result_by_agent()),
-    "agent_error": _frame("agent_error", _obj({"code": NONEMPTY, "message": STR, "recoverable": BOOL}), agent=True),
-    "agent_stopped": _frame("agent_stopped", _obj({"reason": {"const": "user_requested"}}), agent=True),
-    "error": _frame("error", _obj(
-        {"code": {"enum": list(ERROR_CODES)}, "message": STR},
-        {"retry_after_s": {"type": "number", "minimum": 0}},
-        **{"if": {"properties": {"code": {"const": "RATE_LIMITED"}}},
-           "then": {"required": ["retry_after_s"]}},
-    )),
-    "thread_data": _frame("thread_data", _obj({"thread": THREAD, "messages": {"type": "array", "items": MESSAGE}})),
-    # Compat: Netra's refusal after accept; its ids and time are not guaranteed
-    "error_message": _frame("error_message", _obj({"error_code": NONEMPTY}),
-                            message_id={"type": ["string", "null"]},
-                            timestamp={"type": ["string", "number", "null"]},
-                            required_envelope=False),
-}
-FRAME_TYPES = tuple(FRAME_SCHEMAS)
-
-SCHEMA_NAMES: tuple[str, ...] = tuple(f"frame:{t}" for t in FRAME_SCHEMAS) + tuple(BODY_SCHEMAS)
-
-for _s in BODY_SCHEMAS.values():
-    _s.setdefault("$schema", "https://json-schema.org/draft/2020-12/schema")
+# --------------------------------------------------------------------------- compiled validators
 
 _VALIDATORS: dict[str, Draft202012Validator] = {}
+_FAST: dict[str, Any] = {}
+
+try:  # the Rust validator answers "conforms?" ~50x faster; jsonschema explains a violation
+    import jsonschema_rs
+except ImportError:  # pragma: no cover - pinned in requirements.txt
+    jsonschema_rs = None
 
 
-def schema(name: str) -> dict:
-    """A copy of the schema called ``name`` (a REST/result name, or ``frame:<type>``)."""
-    return copy.deepcopy(_lookup(name))
+def _format_fn(check):
+    def fn(value) -> bool:
+        try:
+            return bool(check(value))
+        except ValueError:
+            return False
+    return fn
 
 
-def _lookup(name: str) -> dict:
-    if name.startswith("frame:") and name[6:] in FRAME_SCHEMAS:
-        return FRAME_SCHEMAS[name[6:]]
-    if name in BODY_SCHEMAS:
-        return BODY_SCHEMAS[name]
-    raise KeyError(f"no schema {name!r}; known: {', '.join(SCHEMA_NAMES)}")
+@lru_cache(maxsize=1)
+def _fast_registry():
+    return jsonschema_rs.Registry([(_uri(name), doc) for name, doc in documents().items()])
 
 
-def _validator(name: str) -> Draft202012Validator:
-    v = _VALIDATORS.get(name)
+def _fast(place: str):
+    """The compiled Rust validator of a place (``None`` without jsonschema_rs): same documents, same
+    formats; used only to pass conforming documents quickly, never to word a violation."""
+    if jsonschema_rs is None:
+        return None
+    v = _FAST.get(place)
     if v is None:
-        s = _lookup(name)
-        Draft202012Validator.check_schema(s)
-        v = _VALIDATORS[name] = Draft202012Validator(s, format_checker=_FORMATS)
+        doc_name, pointer = place.split("#", 1)
+        v = _FAST[place] = jsonschema_rs.Draft202012Validator(
+            {"$ref": _uri(doc_name) + "#" + pointer}, registry=_fast_registry(), validate_formats=True,
+            formats={"date-time": _format_fn(_is_datetime), "date": _format_fn(_is_date)})
     return v
 
 
-def _excerpt(doc: Any) -> str:
-    from acceptance.redaction import REDACTOR  # late: redaction has no dependency on this module
+def _validator(place: str) -> Draft202012Validator:
+    v = _VALIDATORS.get(place)
+    if v is None:
+        doc_name, pointer = place.split("#", 1)
+        v = _VALIDATORS[place] = Draft202012Validator({"$ref": _uri(doc_name) + "#" + pointer},
+                                                      registry=_registry(), format_checker=_FORMATS)
+    return v
 
-    try:
-        text = json.dumps(REDACTOR.redact(doc), ensure_ascii=False, default=repr)
-    except (TypeError, ValueError):
-        text = repr(doc)
-    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
+
+def compile_all() -> int:
+    """Compiles every validator now (the suite calls it once at start-up); returns how many."""
+    for place in set(FRAME_SCHEMAS.values()) | set(BODY_SCHEMAS.values()) | {ENVELOPE} | {
+            p for op in _operations() for p in op.responses.values() if p}:
+        _validator(place)
+        _fast(place)
+    return len(_VALIDATORS)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One failing keyword: where in the checked document, where in the contract, which clause."""
+
+    path: str       # JSON path in the checked document, e.g. $.data.progress_percentage
+    message: str    # jsonschema's sentence
+    pointer: str    # <document>#<JSON pointer> of the failing keyword
+    clause: str     # innermost x-clause on the way there ("" when none)
+
+    def __str__(self) -> str:
+        clause = f"[{self.clause}] " if self.clause else ""
+        return f"{self.path}: {self.message} ({clause}{self.pointer})"
+
+
+def _walk(place: str, schema_path) -> tuple[str, str]:
+    """Follows a validator's schema path through ``$ref`` s (which jsonschema leaves out of the
+    path); returns (``<document>#<JSON pointer>`` of the failing keyword, innermost ``x-clause``)."""
+    doc_name, pointer = place.split("#", 1)
+    docs = documents()
+    node = _pointer(docs[doc_name], pointer)
+    tokens = [t for t in pointer.split("/") if t]
+    clause = node.get("x-clause", "") if isinstance(node, dict) else ""
+    for element in schema_path:
+        key = str(element)
+        hops = 0
+        while isinstance(node, dict) and key not in node and "$ref" in node and hops < 20:
+            target_doc, _, target_pointer = node["$ref"].partition("#")
+            if target_doc:
+                doc_name = target_doc.rsplit("/", 1)[-1]
+            tokens = [t for t in target_pointer.split("/") if t]
+            node = _pointer(docs[doc_name], target_pointer)
+            hops += 1
+            if isinstance(node, dict) and node.get("x-clause"):
+                clause = node["x-clause"]
+        try:
+            node = node[int(element)] if isinstance(node, list) else node[key]
+        except (KeyError, IndexError, TypeError, ValueError):
+            tokens.append(key)
+            break
+        tokens.append(key.replace("~", "~0").replace("/", "~1"))
+        if isinstance(node, dict) and node.get("x-clause"):
+            clause = node["x-clause"]
+    return f"{doc_name}#/{'/'.join(tokens)}", clause
 
 
 def _leaf_errors(error) -> list:
@@ -412,60 +322,209 @@ def _leaf_errors(error) -> list:
     return [error]
 
 
-def _errors(name: str, doc: Any) -> list[str]:
-    errors = sorted(_validator(name).iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    out = []
+def _violations(place: str, doc: Any) -> list[Violation]:
+    fast = _fast(place)
+    if fast is not None and fast.is_valid(doc):
+        return []
+    errors = sorted(_validator(place).iter_errors(doc), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+    out: dict[tuple, Violation] = {}
     for error in errors:
         for leaf in _leaf_errors(error):
             message = leaf.message if len(leaf.message) <= 200 else leaf.message[:197] + "..."
-            out.append(f"{leaf.json_path}: {message}")
-    # de-duplicate, keep order
-    return list(dict.fromkeys(out))
+            pointer, clause = _walk(place, leaf.absolute_schema_path)
+            v = Violation(leaf.json_path, message, pointer, clause)
+            out.setdefault((v.path, v.message), v)
+    return list(out.values())
 
 
-def frame_errors(frame: Event | dict) -> list[str]:
-    """The schema errors of a frame (``[]`` when it conforms), each ``<json path>: <message>``."""
-    doc = frame.canonical() if isinstance(frame, Event) else frame
-    if not isinstance(doc, dict):
-        return [f"$: frame is not an object but {type(doc).__name__}"]
-    ftype = doc.get("type")
-    if ftype not in FRAME_SCHEMAS:
-        return [f"$.type: unknown server frame type {ftype!r}"]
-    return _errors(f"frame:{ftype}", doc)
+def _excerpt(doc: Any) -> str:
+    from acceptance.redaction import REDACTOR  # late: redaction has no dependency on this module
+
+    try:
+        text = json.dumps(REDACTOR.redact(doc), ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):
+        text = repr(doc)
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
 
 
-def body_errors(schema_name: str, body: Any) -> list[str]:
-    return _errors(schema_name, body)
+def _raise(what: str, violations: list[Violation], doc: Any) -> None:
+    raise violation_error(what, violations, doc)
 
 
-def _raise(what: str, errors: list[str], doc: Any) -> None:
-    shown = errors[:_MAX_ERRORS]
-    more = f"\n  ... and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
-    raise ContractViolation(
-        f"{what} breaks its schema ({len(errors)} error(s)):\n  "
-        + "\n  ".join(shown) + more + f"\n  {what}: {_excerpt(doc)}"
+def violation_error(what: str, violations: list[Violation], doc: Any) -> ContractViolation:
+    """The failure naming ``what``, the clauses, the place in the document and each error."""
+    shown = violations[:_MAX_ERRORS]
+    more = f"\n  ... and {len(violations) - len(shown)} more" if len(violations) > len(shown) else ""
+    clauses = ", ".join(dict.fromkeys(v.clause for v in violations if v.clause)) or "no clause id"
+    first = violations[0]
+    return ContractViolation(
+        f"{what} breaks the contract ({clauses}; {first.pointer}), {len(violations)} error(s):\n  "
+        + "\n  ".join(map(str, shown)) + more + f"\n  {what}: {_excerpt(doc)}"
     )
 
 
-def validate_frame(event_or_dict: Event | dict, *, allow_unknown: bool = False) -> None:
-    """Check one server frame against the schema of its type; raises :class:`ContractViolation`.
+# --------------------------------------------------------------------------- frames
 
-    An unknown type is a violation unless ``allow_unknown``.
-    """
-    doc = event_or_dict.canonical() if isinstance(event_or_dict, Event) else event_or_dict
+
+def _frame_doc(frame: Event | dict) -> Any:
+    return frame.canonical() if isinstance(frame, Event) else frame
+
+
+def frame_violations(frame: Event | dict) -> list[Violation]:
+    doc = _frame_doc(frame)
+    if not isinstance(doc, dict):
+        return [Violation("$", f"frame is not an object but {type(doc).__name__}", ENVELOPE, "WS-4.4")]
+    ftype = doc.get("type")
+    place = FRAME_SCHEMAS.get(ftype) if isinstance(ftype, str) else None
+    return _violations(place or ENVELOPE, doc)  # an unknown type: its envelope only (TOL-8.2)
+
+
+def frame_errors(frame: Event | dict) -> list[str]:
+    """The violations of a frame (``[]`` when it conforms), each ``<json path>: <message> (...)``."""
+    return [str(v) for v in frame_violations(frame)]
+
+
+def frame_label(frame: Event | dict) -> str:
+    doc = _frame_doc(frame)
     ftype = doc.get("type") if isinstance(doc, dict) else None
-    if allow_unknown and isinstance(doc, dict) and ftype not in FRAME_SCHEMAS:
-        return
-    errors = frame_errors(event_or_dict)
-    if errors:
-        label = f"{ftype} frame" if isinstance(ftype, str) else "server frame"
-        if isinstance(event_or_dict, Event) and event_or_dict.dialect != "data":
-            label += f" (received in {event_or_dict.dialect} form)"
-        _raise(label, errors, doc)
+    label = f"{ftype} frame" if isinstance(ftype, str) else "server frame"
+    if isinstance(ftype, str) and ftype not in FRAME_SCHEMAS:
+        label = f"{ftype} frame (a type the contract does not name, TOL-8.2)"
+    if isinstance(frame, Event) and frame.dialect != "data":
+        label += f" (received in {frame.dialect} form)"
+    if isinstance(doc, dict) and doc.get("message_id"):
+        label += f" {doc['message_id']}"
+    return label
+
+
+def validate_frame(event_or_dict: Event | dict) -> None:
+    """Check one server frame against the contract; raises :class:`ContractViolation`.
+
+    A type the contract does not name is tolerated (TOL-8.2): only its envelope is checked."""
+    violations = frame_violations(event_or_dict)
+    if violations:
+        _raise(frame_label(event_or_dict), violations, _frame_doc(event_or_dict))
+
+
+# --------------------------------------------------------------------------- bodies
+
+
+def body_errors(schema_name: str, body: Any) -> list[str]:
+    return [str(v) for v in _violations(_place(schema_name), body)]
 
 
 def validate_body(schema_name: str, body: Any) -> None:
     """Check a REST body or an agent result against the named schema; raises :class:`ContractViolation`."""
-    errors = body_errors(schema_name, body)
-    if errors:
-        _raise(f"{schema_name} body", errors, body)
+    violations = _violations(_place(schema_name), body)
+    if violations:
+        _raise(f"{schema_name} body", violations, body)
+
+
+# --------------------------------------------------------------------------- HTTP responses
+
+
+@dataclass(frozen=True)
+class _Operation:
+    template: str
+    regex: re.Pattern
+    method: str
+    operation_id: str
+    responses: dict  # status -> schema place or None (no body)
+    pointer: str
+
+
+@lru_cache(maxsize=1)
+def _operations() -> tuple[_Operation, ...]:
+    doc = documents()[OPENAPI_NAME]
+    ops = []
+    for template, item in doc["paths"].items():
+        regex = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "/?$")
+        for method, op in item.items():
+            if method not in ("get", "post", "put", "delete", "patch"):
+                continue
+            responses = {}
+            for status, response in op.get("responses", {}).items():
+                if "$ref" in response:
+                    response = _pointer(doc, response["$ref"][1:])
+                media = (response.get("content") or {}).get("application/json")
+                if media is None:
+                    responses[status] = None
+                    continue
+                schema_ = media["schema"]
+                if "$ref" in schema_:
+                    responses[status] = OPENAPI_NAME + schema_["$ref"]
+                else:
+                    escaped = template.replace("~", "~0").replace("/", "~1")
+                    responses[status] = (f"{OPENAPI_NAME}#/paths/{escaped}/{method}/responses/{status}"
+                                         f"/content/application~1json/schema")
+            escaped = template.replace("~", "~0").replace("/", "~1")
+            ops.append(_Operation(template, regex, method.upper(), op["operationId"], responses,
+                                  f"{OPENAPI_NAME}#/paths/{escaped}/{method}"))
+    # literal paths before templated ones (/api/usage/summary before /api/threads/{id})
+    ops.sort(key=lambda o: o.template.count("{"))
+    return tuple(ops)
+
+
+def find_operation(method: str, url: str) -> _Operation | None:
+    path = urlsplit(url).path or "/"
+    for op in _operations():
+        if op.method == method.upper() and op.regex.match(path):
+            return op
+    return None
+
+
+def response_violations(method: str, url: str, status: int, body: Any, text: str = "") -> tuple[str, list[Violation]]:
+    """What the contract says of this response: ``(label, violations)``."""
+    op = find_operation(method, url)
+    path = urlsplit(url).path
+    label = f"{method} {path} answered {status}"
+    error_place = BODY_SCHEMAS["error"]
+    if op is None:
+        if status >= 400:  # an unknown path or method still answers with an error body (SVC-1.5, SVC-1.6)
+            return label, _json_body_violations(error_place, body, text)
+        return label, []
+    label = f"{method} {path} ({op.operation_id}) answered {status}"
+    key = str(status)
+    if key not in op.responses:
+        if status >= 400:
+            return label, _json_body_violations(error_place, body, text)
+        return label, [Violation("$", f"status {status} is not a response the contract declares for "
+                                      f"{op.operation_id} (declared: {', '.join(op.responses)})",
+                                 f"{op.pointer}/responses", _op_clause(op))]
+    place = op.responses[key]
+    if place is None:
+        return label, []
+    return label, _json_body_violations(place, body, text)
+
+
+def _op_clause(op: _Operation) -> str:
+    return _resolve_place(op.pointer).get("x-clause", "")
+
+
+def _json_body_violations(place: str, body: Any, text: str) -> list[Violation]:
+    if body is None:
+        return [Violation("$", f"the body is not JSON: {text[:120]!r}", place, "SVC-1.5")]
+    return _violations(place, body)
+
+
+def response_violation(method: str, url: str, status: int, body: Any, text: str = "") -> ContractViolation | None:
+    """The failure for a response that breaks the contract, else ``None``."""
+    label, violations = response_violations(method, url, status, body, text)
+    return violation_error(label, violations, body if body is not None else text[:200]) if violations else None
+
+
+def frame_violation(frame: Event | dict) -> ContractViolation | None:
+    """The failure for a server frame that breaks the contract, else ``None`` (unknown types: TOL-8.2)."""
+    violations = frame_violations(frame)
+    return violation_error(frame_label(frame), violations, _frame_doc(frame)) if violations else None
+
+
+def response_errors(method: str, url: str, status: int, body: Any, text: str = "") -> list[str]:
+    return [str(v) for v in response_violations(method, url, status, body, text)[1]]
+
+
+def validate_response(method: str, url: str, status: int, body: Any, text: str = "") -> None:
+    """Check an HTTP response against the operation the OpenAPI document declares for it."""
+    label, violations = response_violations(method, url, status, body, text)
+    if violations:
+        _raise(label, violations, body if body is not None else text[:200])

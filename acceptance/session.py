@@ -15,7 +15,7 @@ from typing import Any
 
 from . import __version__, config as target_config, embedded, preflight
 from .actors import World
-from .errors import InfrastructureFailure
+from .errors import ContractViolation, InfrastructureFailure
 from .redaction import Redactor
 from .reporting import evidence
 from .rest import HttpClient
@@ -68,6 +68,10 @@ def start(context) -> None:
         stop_run(context, str(exc))
         return
     say(f"Preflight: {context.preflight.message}")
+    if cfg.contract_checks:
+        from . import schemas
+        schemas.compile_all()  # once per run; every response and frame from now on is checked
+        context.http.contract_checks = True
 
 
 def stop_run(context, message: str) -> None:
@@ -91,6 +95,18 @@ def end_scenario(context, scenario) -> None:
         world.teardown()
     finally:
         evidence.attach_scenario_evidence(getattr(context, "allure", None), world, redact)
+    unreported_violation(world, scenario)
+
+
+def unreported_violation(world, scenario) -> None:
+    """A response or frame broke the contract but no step failed on it (it came after the last wait,
+    or a step caught it): the scenario fails with it now."""
+    if not world.transcript.violations or str(getattr(scenario, "status", "")).endswith("failed"):
+        return
+    first = world.transcript.violations[0]
+    more = len(world.transcript.violations) - 1
+    raise ContractViolation(first.detail + (f"\n  (and {more} more response(s) or frame(s) broke the contract; "
+                                            f"see the transcript)" if more else ""))
 
 
 def finish(context) -> None:
@@ -116,8 +132,32 @@ def finished(context, results: Path) -> None:
                          attachment_type=allure.attachment_type.TEXT)
     if getattr(context, "aborted", False):
         return  # the run stopped before any scenario; its one message was already said
+    _write_clause_coverage(path.parent)
     text = path.read_text(encoding="utf-8")
     say("\n" + text.split("## Slowest journeys")[0].rstrip() + f"\n\n(summary: {path})")
+
+
+def _write_clause_coverage(folder: Path) -> None:
+    """reports/clause-coverage.md beside the summary: every clause with the scenarios that check it."""
+    from . import coverage
+    try:
+        (folder / "clause-coverage.md").write_text(coverage.measure().markdown(), encoding="utf-8")
+    except (OSError, ValueError) as exc:
+        say(f"clause coverage not written: {exc}")
+
+
+def _clause_coverage_environment() -> dict[str, str]:
+    from . import contract, coverage
+    try:
+        cov = coverage.measure()
+    except (OSError, ValueError) as exc:
+        return {"contract.coverage": f"not measured ({exc})"}
+    return {"contract.version": contract.version(),
+            "contract.clauses": str(len(cov.clauses)),
+            "contract.coverage": f"{cov.percent:.0f} % ({cov.by_scenario} by scenarios, "
+                                 f"{len(cov.clauses) - cov.by_scenario - len(cov.uncovered)} elsewhere with a reason; "
+                                 f"see reports/clause-coverage.md)",
+            "contract.uncovered": ", ".join(cov.uncovered) or "none"}
 
 
 def report_environment(context) -> dict[str, str]:
@@ -131,6 +171,8 @@ def report_environment(context) -> dict[str, str]:
         env["platform.dialect"] = cfg.platform_dialect
     if pre is not None:
         env.update({"platform.version": pre.version or "unknown", "platform.environment": pre.environment or ""})
+    if not getattr(context, "aborted", False):
+        env.update(_clause_coverage_environment())
     commit = os.environ.get("GIT_COMMIT") or _git_commit()
     if commit:
         env["suite.commit"] = commit

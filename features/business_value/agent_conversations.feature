@@ -3,6 +3,7 @@ Feature: Conversations with the agents
   A team works with the agents over several questions: it asks a specialist directly, stops an
   answer it no longer needs, and finds every question and answer in one conversation afterwards.
 
+  @clause:WS-4.11 @clause:WS-4.16 @clause:WS-4.17 @clause:DET-7.14
   @critical @story:Unknown_agent
   Scenario: Asking for an agent that does not exist is refused and the conversation carries on
     Given Alice has signed up and opened the chat
@@ -12,6 +13,7 @@ Feature: Conversations with the agents
     Then Alice's answer is complete
     And Alice is still talking over the chat connection that refused the unknown agent
 
+  @clause:WS-4.13 @clause:RUN-5.8 @clause:DET-7.2
   @critical @story:Stop_and_resume
   Scenario: Alice stops an answer she no longer needs and carries on in the same conversation
     Given Alice has signed up and opened the chat
@@ -27,6 +29,7 @@ Feature: Conversations with the agents
       | How can my team spend less on AI?       | no       |
       | Just tell me the single biggest saving. | yes      |
 
+  @clause:WS-4.11 @clause:RUN-5.2 @clause:RUN-5.10 @clause:REST-3.6
   @critical @story:Multi_turn_conversation
   Scenario: A three-question conversation keeps its thread and its history
     Given Alice has signed up and opened the chat
@@ -40,6 +43,7 @@ Feature: Conversations with the agents
       | Which change saves the most?      | yes      |
       | How much is that over a year?     | yes      |
 
+  @clause:WS-4.16 @clause:RUN-5.7 @clause:RUN-5.12 @clause:RUN-5.14 @clause:RUN-5.15
   @critical @story:Specialists
   Scenario Outline: Alice asks the <agent> agent directly
     Given Alice has signed up

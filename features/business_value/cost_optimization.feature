@@ -3,6 +3,7 @@ Feature: Cost-optimization advice in the chat
   A team that tells the platform what it spends on AI gets concrete, trustworthy savings:
   the agents show their work while they think, and the answer names the action and the money.
 
+  @clause:AUTH-2.1 @clause:REST-3.7 @clause:REST-3.8 @clause:REST-3.11 @clause:RUN-5.12 @clause:RUN-5.13 @clause:DET-7.4 @clause:COST-6.6
   @critical @story:Savings_journey @reference-rules
   Scenario: A new user signs up, asks how to spend less and gets concrete savings
     Given Alice has signed up
@@ -11,6 +12,7 @@ Feature: Cost-optimization advice in the chat
     Then Alice sees the agents start, think, use tools and complete, in that order
     And Alice is told she can save $423.00 a month
 
+  @clause:RUN-5.12 @clause:RUN-5.13
   @critical @story:Savings_journey
   Scenario: Every saving Alice is promised is backed by a recommendation she can act on
     Given Alice has signed up
@@ -28,6 +30,7 @@ Feature: Cost-optimization advice in the chat
     And Alice's percentage saved is the monthly saving's share of the current spend
     And Alice's largest saving is recommended first
 
+  @clause:RUN-5.13 @clause:COST-6.4 @clause:DET-7.6
   @critical @story:Savings_journey @reference-rules
   Scenario: Alice sees which change saves how much, the largest saving first
     Given Alice has signed up
@@ -47,6 +50,7 @@ Feature: Cost-optimization advice in the chat
     And Alice is told she spends $1,340.00 a month
     And Alice is told she can save $835.00 a month, $10,020.00 a year, 62.31 % of her spend
 
+  @clause:COST-6.3 @clause:DET-7.6
   @normal @story:Reference_savings @reference-rules
   Scenario: After routing, caching and batching are priced on the model the traffic moved to
     Given Alice has signed up
@@ -61,6 +65,7 @@ Feature: Cost-optimization advice in the chat
       | batch requests        | gpt-4o-mini | $11.70         |
       | cache prompt prefixes | gpt-4o-mini | $5.40          |
 
+  @clause:COST-6.1 @clause:COST-6.2 @clause:COST-6.3 @clause:COST-6.5
   @critical @story:Reference_savings @reference-rules
   Scenario Outline: The reference rules price each lever exactly: <model> for <task>
     Given Alice has signed up

@@ -3,6 +3,7 @@ Feature: Advice says how much usage data it rests on
   Savings worked out from a day or two of usage are an estimate, and with no usage at all there
   is nothing to advise: the team must be told which case it is in, never shown an error.
 
+  @clause:RUN-5.11 @clause:DET-7.5
   @critical @story:No_usage_data
   Scenario: A team without usage data is told so instead of getting an error
     Given Alice has signed up
@@ -11,6 +12,7 @@ Feature: Advice says how much usage data it rests on
     Then Alice's answer is complete
     And Alice is told there is not enough usage data for advice yet
 
+  @clause:DET-7.5
   @normal @story:Partial_usage_data
   Scenario Outline: Advice from <days> day(s) of usage is marked as based on <coverage> data
     Given Alice has signed up

@@ -3,6 +3,7 @@ Feature: Usage insights: the daily trend, unusual days and slow models
   Before a team changes how it uses AI it wants to see where the money and the time go: its spend
   day by day, the day that broke the pattern, and the models that keep its users waiting.
 
+  @clause:RUN-5.14 @clause:DET-7.5
   @critical @story:Daily_trend
   Scenario: The data analysis shows the daily trend and flags the day spend jumped
     Given Alice has signed up
@@ -31,6 +32,7 @@ Feature: Usage insights: the daily trend, unusual days and slow models
     # more than twice that on the same model, every other day less
     And Alice's analysis flags only the day 3 days ago as unusual
 
+  @clause:RUN-5.14 @clause:DET-7.5
   @normal @story:Daily_trend @reference-rules
   Scenario: The unusual day is priced against the median day
     Given Alice has signed up
@@ -51,6 +53,7 @@ Feature: Usage insights: the daily trend, unusual days and slow models
     # median of $9.00, $9.00, $10.80, $45.00 = ($9.00 + $10.80) / 2 = $9.90; $45.00 > 2 x $9.90 > $10.80
     And Alice's unusual day 2 days ago cost $45.00 against a typical $9.90
 
+  @clause:RUN-5.15 @clause:DET-7.17
   @critical @story:Latency
   Scenario: The performance optimizer reports latency per model and points at the slow tail
     Given Alice has signed up
@@ -69,6 +72,7 @@ Feature: Usage insights: the daily trend, unusual days and slow models
       | gpt-4o           | 800    | 4000   |
     And Alice is advised to act on the latency of gpt-4o only
 
+  @clause:RUN-5.5
   @normal @story:Long_analysis
   Scenario: A long analysis of a large usage history shows its progress until it completes
     Given Alice has signed up

@@ -4,6 +4,7 @@ Feature: Many people use the agents at the same time
   at work and get answers computed from their own data, and nobody's burst of questions may hold
   anyone else up.
 
+  @clause:WS-4.23 @clause:RUN-5.2
   @critical @story:Different_agents_at_once
   Scenario: Three people ask three different agents at the same moment and each sees only their own work
     Given these people have shared their usage and opened the chat
@@ -19,6 +20,7 @@ Feature: Many people use the agents at the same time
     Then each of them received the frames of their own question and of nobody else's
     And each answer describes only that person's own usage
 
+  @clause:WS-4.23 @clause:REST-3.2
   @critical @story:Same_agent_different_data @reference-rules
   Scenario: Three teams ask the cost optimizer at the same moment and each gets the saving of their own spend
     Given these teams have shared their monthly spend and opened the chat
@@ -34,6 +36,7 @@ Feature: Many people use the agents at the same time
       | Carol  | $325.00              | $245.00        | $2,940.00     |
     And each of them received the frames of their own question and of nobody else's
 
+  @clause:WS-4.19 @clause:WS-4.20 @clause:DET-7.14
   @critical @story:Fair_use_limits
   Scenario: A flood of questions from one person is limited and does not hold up anyone else
     Given Alice has signed up and opened the chat

@@ -4,6 +4,7 @@ Feature: Nobody reaches another person's threads, questions or usage
   change, follow or stop them, nor even learn that they exist, and nobody's advice or bill may
   include someone else's usage.
 
+  @clause:WS-4.15 @clause:WS-4.17 @clause:REST-3.2
   @critical @story:Private_threads
   Scenario: Another person's thread cannot be reached in the chat
     Given Alice has signed up and opened the chat
@@ -16,6 +17,7 @@ Feature: Nobody reaches another person's threads, questions or usage
     And Bob's chat received nothing of Alice's thread
     And Alice's thread is unchanged
 
+  @clause:REST-3.2 @clause:REST-3.5 @clause:REST-3.6
   @critical @story:Private_threads
   Scenario Outline: Another person's thread cannot be reached through the API: <attempt>
     Given Alice has signed up and opened the chat
@@ -32,6 +34,7 @@ Feature: Nobody reaches another person's threads, questions or usage
       | read the messages of |
       | delete               |
 
+  @clause:WS-4.14 @clause:DET-7.3 @clause:DET-7.15
   @critical @story:Private_questions
   Scenario: Another person can neither stop nor follow my question
     Given Alice has signed up and opened the chat
@@ -44,6 +47,7 @@ Feature: Nobody reaches another person's threads, questions or usage
     And Alice's answer is complete
     And Bob's chat received nothing of Alice's question
 
+  @clause:REST-3.2 @clause:REST-3.9 @clause:DET-7.8
   @critical @story:Private_usage @reference-rules
   Scenario: Another team's usage never counts in my summary or my savings
     Given Alice's team spends $450 a month on gpt-4o for classification

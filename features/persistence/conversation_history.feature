@@ -4,6 +4,7 @@ Feature: Questions and answers stay in the conversation history
   kept in its thread for the person who asked, exactly as the chat showed it, even when several
   windows write to the same thread at once.
 
+  @clause:RUN-5.10 @clause:REST-3.6 @clause:AUTH-2.4
   @critical @story:Coming_back_later
   Scenario: An answer is still in the history when the user signs in again later
     Given Alice has signed up and opened the chat
@@ -15,6 +16,7 @@ Feature: Questions and answers stay in the conversation history
     And the thread holds her question and the answer, with the same result the chat showed
     And the chat shows her the same history of that thread
 
+  @clause:WS-4.11 @clause:REST-3.6
   @critical @story:Several_windows
   Scenario: Two windows asking in the same thread at the same moment lose nothing
     Given Alice has signed up

@@ -3,6 +3,7 @@ Feature: Questions in a row are answered in order
   People ask follow-up questions in the same conversation; each answer must arrive whole, after
   the previous one, and the conversation must read back in the order it happened.
 
+  @clause:RUN-5.1 @clause:WS-4.11 @clause:WS-4.15 @clause:REST-3.6
   @critical @story:Message_ordering
   Scenario: Three questions in a row keep their order and never mix
     Given Alice has signed up and opened the chat

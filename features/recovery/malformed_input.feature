@@ -3,6 +3,7 @@ Feature: Bad messages get a clear answer and the conversation carries on
   Client apps have bugs and networks mangle data; a bad message must be answered with an error
   the app can act on, and must never cost the user the conversation they are having.
 
+  @clause:WS-4.7 @clause:WS-4.21
   @normal @story:Oversize_messages
   Scenario: A message over the announced size limit closes the connection, and the user reconnects
     Given Alice has signed up and opened the chat
@@ -10,6 +11,7 @@ Feature: Bad messages get a clear answer and the conversation carries on
     Then the platform closes Alice's connection with code 1009
     And Alice reconnects and gets a complete answer to "How can my team spend less on AI?"
 
+  @clause:WS-4.11 @clause:WS-4.17 @clause:DET-7.13
   @normal @story:Malformed_messages
   Scenario Outline: <message> gets the error <code> and the conversation carries on
     Given Alice has signed up and opened the chat

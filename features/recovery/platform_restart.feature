@@ -3,6 +3,7 @@ Feature: Nothing is lost when the platform restarts
   Deployments restart the platform several times a week; customers must find their account, their
   conversations and their results exactly as they left them, and simply carry on chatting.
 
+  @clause:AUTH-2.4 @clause:REST-3.4 @clause:RUN-5.10
   @critical @story:Restart @embedded-only
   Scenario: After a restart the user signs in again, finds her results and carries on chatting
     Given Alice has signed up and opened the chat

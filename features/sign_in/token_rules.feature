@@ -4,6 +4,7 @@ Feature: Only genuine, current tokens are honoured
   current, of the right kind and not signed out of - and apply the same rules to the API and to the
   chat, whichever way the token is presented.
 
+  @clause:REST-3.1 @clause:AUTH-2.13 @clause:WS-4.3 @clause:SVC-1.5
   @critical @story:Token_rules
   Scenario: Without any credential neither the API nor the chat opens
     When someone lists conversations without any token
@@ -11,6 +12,7 @@ Feature: Only genuine, current tokens are honoured
     When someone opens the chat without any credential
     Then the chat connection is refused before any message is exchanged
 
+  @clause:AUTH-2.20 @clause:AUTH-2.21 @clause:WS-4.3
   @critical @story:Forged_tokens @needs-jwt-secret
   Scenario Outline: A token with <flaw> opens neither the API nor the chat
     Given Alice has signed up
@@ -44,6 +46,7 @@ Feature: Only genuine, current tokens are honoured
       | no token type claim         |
       | no permissions claim        |
 
+  @clause:AUTH-2.11 @clause:AUTH-2.21 @clause:REST-3.1 @clause:WS-4.3
   @critical @story:Token_rules
   Scenario Outline: Presenting <token> opens neither the API nor the chat
     Given Alice has signed up

@@ -21,6 +21,8 @@ import httpx
 import jwt
 from websockets.sync.client import ClientConnection, connect
 
+from acceptance import schemas
+from acceptance.events import normalize
 from reference_platform.server import EmbeddedPlatform
 
 JWT_SECRET = "platform-tests-secret-0123456789-abcdefghijklmnop"  # 49 bytes
@@ -31,6 +33,23 @@ AGENT_EVENTS = ("agent_started", "agent_thinking", "tool_executing", "tool_compl
 RECV_TIMEOUT = 10.0
 
 _emails = itertools.count()
+
+
+# ---- every response and frame these tests receive is checked against contract/ -----------------------
+def check_response(response: httpx.Response) -> None:
+    """httpx response hook: the response must be one the OpenAPI document declares (AssertionError if not)."""
+    response.read()
+    try:
+        body = response.json() if response.content else None
+    except ValueError:
+        body = None
+    schemas.validate_response(response.request.method, str(response.request.url), response.status_code, body,
+                              response.text)
+
+
+def check_frame(frame: Any) -> None:
+    """A received server frame must conform to the AsyncAPI document (Compat envelopes normalised first)."""
+    schemas.validate_frame(normalize(frame) if isinstance(frame, dict) and "data" not in frame else frame)
 
 
 def unique_email(prefix: str = "user") -> str:
@@ -75,7 +94,7 @@ class Api:
 
     def __init__(self, running: EmbeddedPlatform):
         self.platform = running
-        self.http = httpx.Client(base_url=running.base_url, timeout=10)
+        self.http = httpx.Client(base_url=running.base_url, timeout=10, event_hooks={"response": [check_response]})
 
     def close(self) -> None:
         self.http.close()
@@ -189,7 +208,9 @@ def ws_connect(running: EmbeddedPlatform, token: str | None = None, *, headers: 
 
 
 def recv(ws: ClientConnection, timeout: float = RECV_TIMEOUT) -> dict[str, Any]:
-    return json.loads(ws.recv(timeout=timeout))
+    frame = json.loads(ws.recv(timeout=timeout))
+    check_frame(frame)
+    return frame
 
 
 def send(ws: ClientConnection, type_: str, **payload: Any) -> None:
