@@ -20,11 +20,10 @@ RESULT_SCHEMAS = {"supervisor": "supervisor_result", "cost_optimizer": "cost_opt
 
 
 def frames_follow_contract(events: Iterable[Event]) -> None:
-    """Every frame of a type the contract names follows its schema. A frame of another type (a notice,
-    say) is allowed (the contract does not forbid them) unless it claims a run id: a run's frames are
-    the ones section 5 names."""
+    """Every frame of a type the contract names follows its schema; a frame of another type (a notice,
+    say) needs only the envelope, whatever ids it carries (TOL-8.2)."""
     for event in events:
-        validate_frame(event, allow_unknown=not event.run_id)
+        validate_frame(event)
 
 
 def run_is_well_formed(run: RunRecord) -> list[Event]:
