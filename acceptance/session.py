@@ -100,8 +100,12 @@ def finish(context) -> None:
 
 
 def finished(context, results: Path) -> None:
-    """After the last result is written: the one-page summary, printed and saved beside the results."""
+    """After the last result is written: the one-page summary, printed and saved beside the results,
+    ``junit.xml`` for CI and ``durations.json`` (what balances ``--shard`` and parallel runs)."""
+    from . import junit, shards
     from .reporting import summary
+    junit.write(Path(results))
+    shards.write_durations_file(Path(results), Path(results).parent / "durations.json")
     path = summary.write(Path(results))
     if getattr(context, "aborted", False):
         return  # the run stopped before any scenario; its one message was already said
