@@ -37,6 +37,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -69,6 +70,7 @@ class Plan:
     durations_from: Path | None
     report: bool
     shard: tuple[int, int] | None = None
+    spawn: bool = False               # fresh interpreters instead of forks of a preloaded parent
 
 
 def _behave_parser():
@@ -133,6 +135,8 @@ def parse_command_line(argv: Sequence[str]) -> Plan:
     own.add_argument("--shard", default=None, metavar="K/N",
                      help="run only the K-th of N deterministic, duration-balanced shares of the selection")
     own.add_argument("--no-report", action="store_true", help="do not build the HTML report")
+    own.add_argument("--spawn", action="store_true",
+                     help="start each worker as a fresh interpreter instead of a fork of this preloaded process")
     own.add_argument("--parallel-help", action="store_true", help="this help (--help is behave's)")
     known, rest = own.parse_known_args(list(argv))
     if known.parallel_help:
@@ -144,7 +148,7 @@ def parse_command_line(argv: Sequence[str]) -> Plan:
     results_dir = Path(results) if results else DEFAULT_RESULTS
     from acceptance.shards import parse_shard
     shard = parse_shard(known.shard) if known.shard is not None else None
-    return Plan(known.jobs, options, paths, results_dir, known.durations, not known.no_report, shard)
+    return Plan(known.jobs, options, paths, results_dir, known.durations, not known.no_report, shard, known.spawn)
 
 
 # --------------------------------------------------------------------------- discovery
@@ -241,9 +245,114 @@ class Worker:
         return (self.ended or time.monotonic()) - self.started
 
 
+def _worker_args(plan: Plan, worker: Worker) -> list[str]:
+    return [*plan.behave_args, "-D", f"allure_results={worker.results}", *[item.location for item in worker.items]]
+
+
 def _worker_command(plan: Plan, worker: Worker) -> list[str]:
-    return [sys.executable, "-m", "behave", *plan.behave_args, "-D", f"allure_results={worker.results}",
-            *[item.location for item in worker.items]]
+    return [sys.executable, "-m", "behave", *_worker_args(plan, worker)]
+
+
+# ---------------------------------------------------------------- light workers: forks of a preloaded parent
+# A fresh behave process spends about a second of CPU before its first scenario: the interpreter,
+# behave, the client library, and registering ~190 step definitions (a regex each, every one checked
+# against the others). With 16 workers that second is paid 16 times at once. On POSIX the runner
+# instead loads all of it ONCE (features/environment.py's imports and the step definitions, as
+# behave loads them) and forks each worker from itself: the worker then runs behave's own main
+# with its arguments, skipping only the step loading it inherited. Memory pages are shared
+# copy-on-write. `--spawn` (or a selection outside features/) uses fresh interpreters.
+_PRELOADED: list[bool] = []
+
+
+def can_fork(plan: Plan) -> bool:
+    if plan.spawn or not hasattr(os, "fork"):
+        return False
+    features = (ROOT / "features").resolve()
+    for path in plan.paths or ["features"]:
+        target = (ROOT / path.rsplit(":", 1)[0] if re.search(r":\d+$", path) else ROOT / path).resolve()
+        if target != features and features not in target.parents:
+            return False
+    return True
+
+
+def preload_workers() -> None:
+    """Loads, in this process, what every behave worker of this project loads first."""
+    if _PRELOADED:
+        return
+    import behave.__main__  # noqa: F401 - imported for the forks
+    from behave.runner_util import exec_file, load_step_modules
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        exec_file(str(ROOT / "features" / "environment.py"), {})   # the parameter types and the library
+        load_step_modules([str(ROOT / "features" / "steps")])       # into behave's global step registry
+    finally:
+        os.chdir(cwd)
+    _PRELOADED.append(True)
+
+
+class ForkedProcess:
+    """The part of ``subprocess.Popen`` the runner uses, for a forked worker."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+    def terminate(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+
+def fork_worker(args: list[str], log_file) -> ForkedProcess:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return ForkedProcess(pid)
+    code = 70
+    try:  # the worker: behave's main with the worker's arguments, output to its log
+        os.chdir(ROOT)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log_file.fileno(), 1)
+        os.dup2(log_file.fileno(), 2)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        from behave import runner
+        from behave.__main__ import main as behave_main
+        runner.Runner.load_step_definitions = lambda self, extra_step_paths=None: None  # preloaded
+        sys.argv = ["behave", *args]
+        code = behave_main(args)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - a worker must never return into the parent's code
+        import traceback
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code if isinstance(code, int) else 1)
 
 
 def _say(message: str) -> None:
@@ -257,14 +366,20 @@ def run_workers(plan: Plan, shares: list[list[Item]], work_dir: Path) -> list[Wo
     workers = [Worker(k + 1, share, (work_dir / f"worker-{k + 1}" / "allure-results").absolute(),
                       work_dir / f"worker-{k + 1}.log") for k, share in enumerate(shares)]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    forked = can_fork(plan)
+    if forked:
+        preload_workers()
     try:
         for worker in workers:
             worker.results.parent.mkdir(parents=True, exist_ok=True)
             worker.log_file = open(worker.log, "w", encoding="utf-8")  # noqa: SIM115 - closed below
             worker.started = time.monotonic()
-            worker.process = subprocess.Popen(_worker_command(plan, worker), cwd=ROOT, env=env,
-                                              stdout=worker.log_file, stderr=subprocess.STDOUT,
-                                              stdin=subprocess.DEVNULL)
+            if forked:
+                worker.process = fork_worker(_worker_args(plan, worker), worker.log_file)
+            else:
+                worker.process = subprocess.Popen(_worker_command(plan, worker), cwd=ROOT, env=env,
+                                                  stdout=worker.log_file, stderr=subprocess.STDOUT,
+                                                  stdin=subprocess.DEVNULL)
         running = list(workers)
         while running:
             for worker in list(running):

@@ -13,8 +13,10 @@ balance the larger counts (``--durations``), as a previous run would.
 
 Measured per run: wall time from process start to exit (discovery, workers, merge, summary and
 JUnit included), the speed-up over the first row, and the memory of each behave worker: peak
-resident set size (RSS, sampled every 0.2 s with psutil; shared library pages count in every
-worker) and peak unique set size (USS: what the worker alone adds). Each merged report is compared
+resident set size (RSS, sampled every 0.2 s with psutil; pages shared with the parent or other
+workers count in every worker) and peak unique set size (USS, sampled every second: what the
+worker alone adds). Workers are forks of the preloaded runner by default (``--spawn``: fresh
+interpreters, to compare). Each merged report is compared
 with the first row's scenario by scenario (:func:`acceptance.parallel.report_digest`).
 
 Target: >= 12x at 16 workers on a 2-core machine, every report identical to the serial one.
@@ -77,20 +79,20 @@ def run_measured(command: list[str], env: dict[str, str]) -> tuple[float, int, s
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     parent = psutil.Process(process.pid)
     peaks: dict[int, tuple[int, int]] = {}
+    samples = 0
     while process.poll() is None:
         try:
-            children = parent.children(recursive=True)
+            children = parent.children()      # the workers (forked or spawned); the platform is not a child
         except psutil.Error:
             children = []
         for child in children:
-            try:
-                if "behave" not in " ".join(child.cmdline()):
-                    continue
-                info = child.memory_full_info()
+            try:   # USS needs /proc/PID/smaps, which is costly: once a second
+                info = child.memory_full_info() if samples % 5 == 0 else child.memory_info()
             except psutil.Error:
                 continue
             rss, uss = peaks.get(child.pid, (0, 0))
-            peaks[child.pid] = (max(rss, info.rss), max(uss, info.uss))
+            peaks[child.pid] = (max(rss, info.rss), max(uss, getattr(info, "uss", 0)))
+        samples += 1
         time.sleep(0.2)
     seconds = time.monotonic() - started
     out.seek(0)
@@ -101,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", default="1,2,4,8,16", help="worker counts, the first is the baseline")
     parser.add_argument("--pacing", default="180-270", help="platform frame delay in ms (default: ~5 s a run)")
+    parser.add_argument("--spawn", action="store_true", help="workers as fresh interpreters (default: forks)")
     args, behave_args = parser.parse_known_args(argv)
     jobs = [int(n) for n in args.workers.split(",")]
     base_dir = Path(tempfile.mkdtemp(prefix="parallel-scaling-"))
@@ -114,13 +117,18 @@ def main(argv: list[str] | None = None) -> int:
         platform_process, base_url = start_platform(args.pacing, folder, secrets_env)
         results = folder / "allure-results"
         command = [sys.executable, "-m", "acceptance.parallel", "-j", str(n), "--no-report", "-f", "progress",
+                   *(["--spawn"] if args.spawn else []),
                    "-D", f"base_url={base_url}", "--tags=not @embedded-only", "-D", f"allure_results={results}",
                    *(["--durations", str(durations_from)] if durations_from else []), *behave_args]
+        load = os.getloadavg()[0]
+        before = os.times()
         try:
             seconds, code, output, peaks = run_measured(command, dict(os.environ, **secrets_env))
         finally:
             platform_process.terminate()
             platform_process.wait(10)
+        after = os.times()
+        cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
         passed, failed, _ = counts(load_results(results))
         digest = report_digest(results)
         if baseline is None:
@@ -130,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             differences = digest_differences(expected, digest)
         rss = sorted(p[0] for p in peaks.values())
         uss = sorted(p[1] for p in peaks.values())
-        rows.append((n, seconds, code, passed, failed, rss, uss, differences))
+        rows.append((n, seconds, code, passed, failed, rss, uss, differences, cpu, load))
         print(f"{n} worker(s): {seconds:.1f} s, exit code {code}, {passed} passed, {failed} failed, "
               f"{len(peaks)} worker process(es) seen", flush=True)
         if code != 0:
@@ -144,16 +152,16 @@ def main(argv: list[str] | None = None) -> int:
           f"{load_before[0]:.1f}/{load_before[1]:.1f}/{load_before[2]:.1f} before the run); one shared platform "
           f"process, pacing {args.pacing} ms; selection: {' '.join(selection)}, --tags='not @embedded-only'; "
           f"{rows[0][3] + rows[0][4]} scenarios")
-    print("| workers | wall s | speed-up | scenarios passed / failed | peak RSS per worker MiB (min-max) | "
-          "peak USS per worker MiB (mean) | report identical to 1 worker |")
-    print("|---:|---:|---:|---|---|---:|---|")
-    for n, seconds, code, passed, failed, rss, uss, differences in rows:
+    print("| workers | load avg before | wall s | speed-up | CPU s (runner, workers, platform) | scenarios passed / "
+          "failed | peak RSS per worker MiB (min-max) | peak USS per worker MiB (mean) | report identical to 1 worker |")
+    print("|---:|---:|---:|---:|---:|---|---|---:|---|")
+    for n, seconds, code, passed, failed, rss, uss, differences, cpu, load in rows:
         rss_text = f"{rss[0] / mib:.0f}-{rss[-1] / mib:.0f}" if rss else "-"
         uss_text = f"{sum(uss) / len(uss) / mib:.0f}" if uss else "-"
         same = "(baseline)" if n == rows[0][0] else ("yes" if not differences else f"NO ({len(differences)})")
-        print(f"| {n} | {seconds:.1f} | {baseline / seconds:.2f}x | {passed} / {failed} | {rss_text} | {uss_text} | "
-              f"{same} |")
-    ok = all(code == 0 and not diff for _, _, code, _, _, _, _, diff in rows)
+        print(f"| {n} | {load:.1f} | {seconds:.1f} | {baseline / seconds:.2f}x | {cpu:.1f} | {passed} / {failed} | "
+              f"{rss_text} | {uss_text} | {same} |")
+    ok = all(row[2] == 0 and not row[7] for row in rows)
     return 0 if ok else 1
 
 

@@ -165,3 +165,12 @@ def test_a_scenario_a_crashed_worker_never_reported_is_added_as_broken(tmp_path)
     assert result["status"] == "broken" and result["fullName"] == item.full_name
     assert "worker 1 exited with code -9" in result["statusDetails"]["message"]
     assert parallel.result_key(result) == item.key
+
+
+def test_workers_are_forks_of_the_preloaded_runner_only_for_the_projects_own_features(tmp_path):
+    def plan(*args: str) -> parallel.Plan:
+        return parallel.parse_command_line(list(args))
+    assert parallel.can_fork(plan("-j", "4"))
+    assert parallel.can_fork(plan("features/sign_in", "features/health/health.feature:12"))
+    assert not parallel.can_fork(plan("--spawn", "features/sign_in"))
+    assert not parallel.can_fork(plan(str(tmp_path / "other" / "features")))   # another project's steps

@@ -67,6 +67,13 @@ def test_a_scenario_that_passes_only_on_the_rerun_shows_both_attempts_and_is_fla
     assert len(cases) == 4 and all(c.find("failure") is None for c in cases)
     assert sum(1 for c in cases if (c.findtext("system-out") or "").startswith("flaky: ")) == 3
 
+    # what Allure itself makes of it: 3 scenarios with retries, 3 flaky, 4 in all
+    from acceptance.reporting import html_report
+    built = html_report.build(results=results, output=tmp_path / "html", history=tmp_path / "history.jsonl",
+                              root=ROOT)
+    stats = json.loads((built.index.parent / "summary.json").read_text())["stats"]
+    assert (stats["total"], stats["passed"], stats["retries"], stats["flaky"]) == (4, 4, 3, 3)
+
     again = _rerun(results)                            # nothing failed any more
     assert again.returncode == 0, again.stdout + again.stderr
     assert "nothing to re-run" in again.stdout
