@@ -66,7 +66,7 @@ def _seconds(result: dict[str, Any]) -> float:
 
 
 def build(results_dir: Path) -> ET.ElementTree:
-    from acceptance.parallel import latest_attempts, result_key
+    from acceptance.parallel import attempt_key, latest_attempts
 
     results_dir = Path(results_dir)
     all_results = []
@@ -77,7 +77,7 @@ def build(results_dir: Path) -> ET.ElementTree:
             continue
     attempts: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for result in all_results:
-        attempts[result_key(result)].append(result)
+        attempts[attempt_key(result)].append(result)
     categories = _categories(results_dir)
     by_feature: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for result in latest_attempts(all_results):
@@ -112,7 +112,7 @@ def build(results_dir: Path) -> ET.ElementTree:
             elif status != "passed":
                 ET.SubElement(case, "error", message=f"{SUITE_DEFECT}: status {status}", type=SUITE_DEFECT)
                 counts["errors"] += 1
-            earlier = [r for r in attempts[result_key(result)] if r is not result]
+            earlier = [r for r in attempts[attempt_key(result)] if r is not result]
             if earlier:
                 before = ", ".join(str(r.get("status")) for r in sorted(earlier, key=lambda r: r.get("stop") or 0))
                 note = (f"flaky: passed on attempt {len(earlier) + 1} after {before}" if status == "passed"

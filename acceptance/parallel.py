@@ -566,6 +566,12 @@ def _missing_result(item: Item, worker: Worker) -> dict[str, Any]:
     }
 
 
+def attempt_key(result: dict[str, Any]) -> tuple:
+    """What makes two results attempts of one scenario: the same fullName and parameters. A result
+    without a fullName is never taken for another's attempt."""
+    return result_key(result) if result.get("fullName") else ("", (("#uuid", str(result.get("uuid") or id(result))),))
+
+
 def latest_attempts(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One result per scenario: the last attempt (by stop time) of each (fullName, parameters).
 
@@ -573,7 +579,7 @@ def latest_attempts(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     expect; whatever counts scenarios counts the last one."""
     latest: dict[tuple, dict[str, Any]] = {}
     for result in results:
-        key = result_key(result)
+        key = attempt_key(result)
         if key not in latest or (result.get("stop") or 0) >= (latest[key].get("stop") or 0):
             latest[key] = result
     return list(latest.values())
