@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,9 @@ def test_the_merged_folder_is_complete_and_says_how_it_was_made(serial_and_paral
     assert (merged.parent / "summary.md").read_text().count("scenarios passed, 0 failed") == 1
     for k in (1, 2):
         assert (merged.parent / "parallel" / f"worker-{k}.log").exists()
+    cases = ET.parse(merged.parent / "junit.xml").getroot().findall("testsuite/testcase")
+    assert len(cases) == len(list(serial.glob("*-result.json"))) and all(c.find("failure") is None for c in cases)
+    assert len(json.loads((merged.parent / "durations.json").read_text())["scenarios"]) == len(cases)
 
 
 # ---------------------------------------------------------------------------- the pieces
