@@ -10,6 +10,11 @@
                                          fuzz the REST API from contract/openapi.yaml (Schemathesis)
   python -m acceptance coverage [--markdown FILE]
                                          every clause of contract/CONTRACT.md with the scenarios that check it
+  python -m acceptance merge DIR... [-o reports/allure-results]
+                                         merge result folders of several machines (shards) into one report
+  python -m acceptance junit [DIR]       write junit.xml beside an Allure results folder
+  python -m acceptance rerun [--flaky-ok] [behave args]
+                                         run again only the scenarios that failed in the last run
 """
 from __future__ import annotations
 
@@ -61,6 +66,18 @@ def _report(args) -> int:
     return 0
 
 
+def _junit(args) -> int:
+    from pathlib import Path
+
+    from .junit import write
+    results = Path(args.results)
+    if not results.is_dir():
+        print(f"junit: {results} is not a results folder", file=sys.stderr)
+        return 2
+    print(f"JUnit: {write(results)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["fuzz"]:
@@ -72,6 +89,12 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["mutants"]:
         from .mutants import main as mutants_main
         return mutants_main(argv[1:])
+    if argv[:1] == ["merge"]:
+        from .shards import merge_main
+        return merge_main(argv[1:])
+    if argv[:1] == ["rerun"]:
+        from .rerun import main as rerun_main
+        return rerun_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m acceptance")
     sub = parser.add_subparsers(dest="command", required=True)
     doctor = sub.add_parser("doctor", help="check that a target is ready for the suite, and say why not")
@@ -88,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("mutants", help="prove the suite kills each fault of the reference platform (see --help)")
     sub.add_parser("fuzz", help="fuzz a target's REST API from contract/openapi.yaml (see --help)")
     sub.add_parser("coverage", help="every clause of contract/CONTRACT.md with the scenarios that check it")
+    sub.add_parser("merge", help="merge result folders of several machines into one report (see --help)")
+    sub.add_parser("rerun", help="run again only the scenarios that failed in the last run (see --help)")
+    junit = sub.add_parser("junit", help="write junit.xml beside an Allure results folder")
+    junit.add_argument("results", nargs="?", default="reports/allure-results")
+    junit.set_defaults(run=_junit)
     args = parser.parse_args(argv)
     return args.run(args)
 

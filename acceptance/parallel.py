@@ -23,6 +23,10 @@
    ``summary.md`` is regenerated and the HTML report built (as ``bin/suite`` does, when the Allure
    CLI is installed).
 
+With ``--shard K/N`` only the K-th of N deterministic, duration-balanced shares of the
+selection runs (see :mod:`acceptance.shards`); ``python -m acceptance merge DIR...`` merges the
+shards' folders. Every run also writes ``junit.xml`` and ``durations.json`` beside the results.
+
 Exit code: 0 when every worker exited 0, else 1 (2 for a usage error). The last line printed is
 ``N passed, N failed`` (scenarios).
 """
@@ -33,6 +37,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -45,7 +50,7 @@ from typing import Any, Iterable, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS = Path("reports") / "allure-results"
-ONCE_FILES = ("categories.json", "environment.properties", "executor.json")
+ONCE_FILES = ("categories.json", "environment.properties", "executor.json", "shard.json")
 #: behave options after which plain behave is run once instead (nothing to parallelise).
 PASS_THROUGH = ("-d", "--dry-run", "-h", "--help", "--version", "--steps-catalog", "--lang-list", "--lang-help",
                 "--tags-help")
@@ -64,6 +69,8 @@ class Plan:
     results: Path
     durations_from: Path | None
     report: bool
+    shard: tuple[int, int] | None = None
+    spawn: bool = False               # fresh interpreters instead of forks of a preloaded parent
 
 
 def _behave_parser():
@@ -123,9 +130,13 @@ def parse_command_line(argv: Sequence[str]) -> Plan:
         description="Run the acceptance suite in N worker processes; any other argument goes to behave.")
     own.add_argument("-j", "--jobs", type=int, default=2, help="worker processes (default 2)")
     own.add_argument("--durations", type=Path, default=None,
-                     help="an Allure results folder whose durations balance the split (default: the previous "
-                          "merged results)")
+                     help="an Allure results folder or a durations.json whose durations balance the split "
+                          "(default: the previous merged results; with --shard: features/durations.json)")
+    own.add_argument("--shard", default=None, metavar="K/N",
+                     help="run only the K-th of N deterministic, duration-balanced shares of the selection")
     own.add_argument("--no-report", action="store_true", help="do not build the HTML report")
+    own.add_argument("--spawn", action="store_true",
+                     help="start each worker as a fresh interpreter instead of a fork of this preloaded process")
     own.add_argument("--parallel-help", action="store_true", help="this help (--help is behave's)")
     known, rest = own.parse_known_args(list(argv))
     if known.parallel_help:
@@ -135,7 +146,9 @@ def parse_command_line(argv: Sequence[str]) -> Plan:
         raise UsageError("-j needs at least 1 worker")
     options, paths, results = split_behave_args(rest)
     results_dir = Path(results) if results else DEFAULT_RESULTS
-    return Plan(known.jobs, options, paths, results_dir, known.durations, not known.no_report)
+    from acceptance.shards import parse_shard
+    shard = parse_shard(known.shard) if known.shard is not None else None
+    return Plan(known.jobs, options, paths, results_dir, known.durations, not known.no_report, shard, known.spawn)
 
 
 # --------------------------------------------------------------------------- discovery
@@ -180,8 +193,12 @@ def result_key(result: dict[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]
 
 
 def load_durations(results_dir: Path | None) -> dict[tuple, float]:
-    """Seconds per scenario key from an Allure results folder (empty when there is none)."""
+    """Seconds per scenario key from an Allure results folder or a ``durations.json`` (empty when
+    there is none)."""
     out: dict[tuple, float] = {}
+    if results_dir is not None and results_dir.is_file():
+        from acceptance.shards import read_durations_file
+        return read_durations_file(results_dir)
     if results_dir is None or not results_dir.is_dir():
         return out
     for path in results_dir.glob("*-result.json"):
@@ -221,15 +238,121 @@ class Worker:
     ended: float | None = None
     returncode: int | None = None
     log_file: Any = field(default=None, repr=False)
+    lost_reason: str | None = None     # why its unreported scenarios are missing (default: it crashed)
 
     @property
     def seconds(self) -> float:
         return (self.ended or time.monotonic()) - self.started
 
 
+def _worker_args(plan: Plan, worker: Worker) -> list[str]:
+    return [*plan.behave_args, "-D", f"allure_results={worker.results}", *[item.location for item in worker.items]]
+
+
 def _worker_command(plan: Plan, worker: Worker) -> list[str]:
-    return [sys.executable, "-m", "behave", *plan.behave_args, "-D", f"allure_results={worker.results}",
-            *[item.location for item in worker.items]]
+    return [sys.executable, "-m", "behave", *_worker_args(plan, worker)]
+
+
+# ---------------------------------------------------------------- light workers: forks of a preloaded parent
+# A fresh behave process spends about a second of CPU before its first scenario: the interpreter,
+# behave, the client library, and registering ~190 step definitions (a regex each, every one checked
+# against the others). With 16 workers that second is paid 16 times at once. On POSIX the runner
+# instead loads all of it ONCE (features/environment.py's imports and the step definitions, as
+# behave loads them) and forks each worker from itself: the worker then runs behave's own main
+# with its arguments, skipping only the step loading it inherited. Memory pages are shared
+# copy-on-write. `--spawn` (or a selection outside features/) uses fresh interpreters.
+_PRELOADED: list[bool] = []
+
+
+def can_fork(plan: Plan) -> bool:
+    if plan.spawn or not hasattr(os, "fork"):
+        return False
+    features = (ROOT / "features").resolve()
+    for path in plan.paths or ["features"]:
+        target = (ROOT / path.rsplit(":", 1)[0] if re.search(r":\d+$", path) else ROOT / path).resolve()
+        if target != features and features not in target.parents:
+            return False
+    return True
+
+
+def preload_workers() -> None:
+    """Loads, in this process, what every behave worker of this project loads first."""
+    if _PRELOADED:
+        return
+    import behave.__main__  # noqa: F401 - imported for the forks
+    from behave.runner_util import exec_file, load_step_modules
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        exec_file(str(ROOT / "features" / "environment.py"), {})   # the parameter types and the library
+        load_step_modules([str(ROOT / "features" / "steps")])       # into behave's global step registry
+    finally:
+        os.chdir(cwd)
+    _PRELOADED.append(True)
+
+
+class ForkedProcess:
+    """The part of ``subprocess.Popen`` the runner uses, for a forked worker."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"worker {self.pid}", timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+    def terminate(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+
+
+def fork_worker(args: list[str], log_file) -> ForkedProcess:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return ForkedProcess(pid)
+    code = 70
+    try:  # the worker: behave's main with the worker's arguments, output to its log
+        os.chdir(ROOT)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log_file.fileno(), 1)
+        os.dup2(log_file.fileno(), 2)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        from behave import runner
+        from behave.__main__ import main as behave_main
+        runner.Runner.load_step_definitions = lambda self, extra_step_paths=None: None  # preloaded
+        sys.argv = ["behave", *args]
+        code = behave_main(args)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - a worker must never return into the parent's code
+        import traceback
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code if isinstance(code, int) else 1)
 
 
 def _say(message: str) -> None:
@@ -243,14 +366,20 @@ def run_workers(plan: Plan, shares: list[list[Item]], work_dir: Path) -> list[Wo
     workers = [Worker(k + 1, share, (work_dir / f"worker-{k + 1}" / "allure-results").absolute(),
                       work_dir / f"worker-{k + 1}.log") for k, share in enumerate(shares)]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    forked = can_fork(plan)
+    if forked:
+        preload_workers()
     try:
         for worker in workers:
             worker.results.parent.mkdir(parents=True, exist_ok=True)
             worker.log_file = open(worker.log, "w", encoding="utf-8")  # noqa: SIM115 - closed below
             worker.started = time.monotonic()
-            worker.process = subprocess.Popen(_worker_command(plan, worker), cwd=ROOT, env=env,
-                                              stdout=worker.log_file, stderr=subprocess.STDOUT,
-                                              stdin=subprocess.DEVNULL)
+            if forked:
+                worker.process = fork_worker(_worker_args(plan, worker), worker.log_file)
+            else:
+                worker.process = subprocess.Popen(_worker_command(plan, worker), cwd=ROOT, env=env,
+                                                  stdout=worker.log_file, stderr=subprocess.STDOUT,
+                                                  stdin=subprocess.DEVNULL)
         running = list(workers)
         while running:
             for worker in list(running):
@@ -342,8 +471,11 @@ class Merged:
     added_missing: int
 
 
-def merge(workers: Sequence[Worker], target: Path, *, embedded: bool) -> Merged:
-    """Every worker's results into ``target`` (cleaned first); the once-per-run files written once."""
+def merge(workers: Sequence[Worker], target: Path, *, embedded: bool, unit: str = "workers",
+          properties: dict[str, str | None] | None = None) -> Merged:
+    """Every worker's results into ``target`` (cleaned first); the once-per-run files written once.
+
+    ``unit``/``properties`` name what was merged (``workers`` of one machine, or ``shards``)."""
     from acceptance.reporting.results_folder import write_categories, write_environment, write_executor
 
     clean_results_dir(target)
@@ -398,12 +530,19 @@ def merge(workers: Sequence[Worker], target: Path, *, embedded: bool) -> Merged:
                 merged.append(result)
                 missing_added += 1
     write_categories(target)
-    environment["parallel.workers"] = str(len(workers))
+    if unit == "workers":
+        environment["parallel.workers"] = str(len(workers))
+    for key, value in (properties or {}).items():   # None removes a property
+        if value is None:
+            environment.pop(key, None)
+        else:
+            environment[key] = value
     if embedded and "target" in environment:
         environment["target"] = "embedded (one reference platform per worker)"
     write_environment(target, environment)
+    build_name = re.sub(r" \(\d+ workers\)$", "", str(executor.get("buildName", "suite")))
     write_executor(target, name=executor.get("name", "local"),
-                   build_name=f"{executor.get('buildName', 'suite')} ({len(workers)} workers)",
+                   build_name=f"{build_name} ({len(workers)} {unit})",
                    build_order=executor.get("buildOrder", int(time.time())))
     return Merged(merged, missing_added)
 
@@ -419,16 +558,37 @@ def _missing_result(item: Item, worker: Worker) -> dict[str, Any]:
     return {
         "uuid": str(uuid.uuid4()), "name": title, "fullName": item.full_name, "status": "broken",
         "historyId": uuid.uuid5(uuid.NAMESPACE_URL, repr(item.key)).hex,
-        "statusDetails": {"message": f"Parallel worker {worker.index} exited with code {worker.returncode} before "
-                                     f"this scenario ({item.location}) reported a result; see {worker.log}"},
+        "statusDetails": {"message": worker.lost_reason or (
+            f"Parallel worker {worker.index} exited with code {worker.returncode} before "
+            f"this scenario ({item.location}) reported a result; see {worker.log}")},
         "parameters": [{"name": k, "value": v} for k, v in item.parameters],
         "labels": labels, "steps": [], "attachments": [], "start": now, "stop": now,
     }
 
 
-def counts(results: Iterable[dict[str, Any]]) -> tuple[int, int, int]:
-    passed = failed = skipped = 0
+def attempt_key(result: dict[str, Any]) -> tuple:
+    """What makes two results attempts of one scenario: the same fullName and parameters. A result
+    without a fullName is never taken for another's attempt."""
+    return result_key(result) if result.get("fullName") else ("", (("#uuid", str(result.get("uuid") or id(result))),))
+
+
+def latest_attempts(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One result per scenario: the last attempt (by stop time) of each (fullName, parameters).
+
+    A re-run (``bin/suite --rerun-failed``) leaves every attempt in the folder, as Allure's Retries
+    expect; whatever counts scenarios counts the last one."""
+    latest: dict[tuple, dict[str, Any]] = {}
     for result in results:
+        key = attempt_key(result)
+        if key not in latest or (result.get("stop") or 0) >= (latest[key].get("stop") or 0):
+            latest[key] = result
+    return list(latest.values())
+
+
+def counts(results: Iterable[dict[str, Any]]) -> tuple[int, int, int]:
+    """(passed, failed, skipped) scenarios, each counted once by its last attempt."""
+    passed = failed = skipped = 0
+    for result in latest_attempts(results):
         status = result.get("status")
         if status == "passed":
             passed += 1
@@ -483,6 +643,13 @@ def digest_differences(expected: dict, actual: dict, limit: int = 10) -> list[st
 
 
 # --------------------------------------------------------------------------- main
+def write_run_files(results: Path) -> None:
+    """What every run leaves beside its results: ``junit.xml`` and ``durations.json``."""
+    from acceptance import junit, shards
+    junit.write(results)
+    shards.write_durations_file(results, results.parent / "durations.json")
+
+
 def _is_embedded(behave_options: Sequence[str]) -> bool:
     from behave.configuration import Configuration
     userdata = Configuration(command_args=list(behave_options) + ["features"], load_config=True).userdata
@@ -524,13 +691,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     started = time.monotonic()
     results = plan.results
+    shard_plan = None
+    if plan.shard is not None:
+        from acceptance import shards
+        shard_plan = shards.plan(items, plan.shard[1], plan.durations_from)
+        items = shard_plan.shares[plan.shard[0] - 1]
+        _say(f"suite-parallel: shard {plan.shard[0]}/{plan.shard[1]}: {len(items)} of {shard_plan.total} "
+             f"scenario(s), balanced by {shard_plan.basis} (plan {shard_plan.fingerprint[:12]})")
     durations = load_durations(plan.durations_from or results)
     shares = split(items, plan.jobs, durations)
     basis = "previous durations" if durations else "scenario counts"
     _say(f"suite-parallel: {len(items)} scenario(s) over {len(shares)} worker(s), balanced by {basis}: "
          + ", ".join(str(len(s)) for s in shares))
     workers = run_workers(plan, shares, results.parent / "parallel")
-    merged = merge(workers, results, embedded=_is_embedded(plan.behave_args))
+    merged = merge(workers, results, embedded=_is_embedded(plan.behave_args),
+                   properties={"shard": f"{plan.shard[0]}/{plan.shard[1]}"} if plan.shard else None)
+    if shard_plan is not None:
+        shard_plan.write_manifest(results, plan.shard[0])
+    write_run_files(results)
     from acceptance.reporting import summary
     summary_path = summary.write(results)
     text = summary_path.read_text(encoding="utf-8")

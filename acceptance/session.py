@@ -121,11 +121,15 @@ def finish(context) -> None:
 
 
 def finished(context, results: Path) -> None:
-    """After the last result is written: the one-page summary, printed and saved beside the results."""
+    """After the last result is written: the one-page summary, printed and saved beside the results,
+    ``junit.xml`` for CI and ``durations.json`` (what balances ``--shard`` and parallel runs)."""
     import allure
 
+    from . import junit, shards
     from .reporting import summary
     from .reporting.visuals import markdown_as_text
+    junit.write(Path(results))
+    shards.write_durations_file(Path(results), Path(results).parent / "durations.json")
     path = summary.write(Path(results))
     # run-level evidence for the report's first page (the report build refreshes it for merged runs)
     allure.global_attach(markdown_as_text(path.read_text(encoding="utf-8")), name=summary.TITLE,

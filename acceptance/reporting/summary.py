@@ -28,7 +28,9 @@ def _properties(path: Path) -> dict[str, str]:
 
 
 def load_results(results_dir: Path) -> list[dict[str, Any]]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(results_dir.glob("*-result.json"))]
+    """One result per scenario: its last attempt (a re-run leaves every attempt in the folder)."""
+    from acceptance.parallel import latest_attempts
+    return latest_attempts(json.loads(p.read_text(encoding="utf-8")) for p in sorted(results_dir.glob("*-result.json")))
 
 
 def build(results_dir: Path) -> str:

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -69,6 +70,9 @@ def test_the_merged_folder_is_complete_and_says_how_it_was_made(serial_and_paral
     assert (merged.parent / "summary.md").read_text().count("scenarios passed, 0 failed") == 1
     for k in (1, 2):
         assert (merged.parent / "parallel" / f"worker-{k}.log").exists()
+    cases = ET.parse(merged.parent / "junit.xml").getroot().findall("testsuite/testcase")
+    assert len(cases) == len(list(serial.glob("*-result.json"))) and all(c.find("failure") is None for c in cases)
+    assert len(json.loads((merged.parent / "durations.json").read_text())["scenarios"]) == len(cases)
 
 
 # ---------------------------------------------------------------------------- the pieces
@@ -165,3 +169,12 @@ def test_a_scenario_a_crashed_worker_never_reported_is_added_as_broken(tmp_path)
     assert result["status"] == "broken" and result["fullName"] == item.full_name
     assert "worker 1 exited with code -9" in result["statusDetails"]["message"]
     assert parallel.result_key(result) == item.key
+
+
+def test_workers_are_forks_of_the_preloaded_runner_only_for_the_projects_own_features(tmp_path):
+    def plan(*args: str) -> parallel.Plan:
+        return parallel.parse_command_line(list(args))
+    assert parallel.can_fork(plan("-j", "4"))
+    assert parallel.can_fork(plan("features/sign_in", "features/health/health.feature:12"))
+    assert not parallel.can_fork(plan("--spawn", "features/sign_in"))
+    assert not parallel.can_fork(plan(str(tmp_path / "other" / "features")))   # another project's steps
