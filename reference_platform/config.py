@@ -16,7 +16,7 @@
 | `LOGIN_FAILURE_LIMIT` / `LOGIN_FAILURE_WINDOW_S` | `5` / `60` | failed logins per email before 429 |
 | `TICKET_TTL_S` | `300` | WebSocket ticket lifetime |
 | `PLATFORM_FAULTS` | empty | named regressions to switch on (see `faults.py`) |
-| `PLATFORM_DIALECT` | `canonical` | `canonical` or `netra` (the deployed Compat variant) |
+| `PLATFORM_DIALECT` | `canonical` | `canonical`, `netra` (the deployed Compat variant) or `netra-2025` (the protocol of Netra's published client, docs/netra-2025.md) |
 | `PASSWORD_HASH_PROFILE` | `owasp` | argon2id cost: `owasp` (m=19 MiB, t=2) or `light` (m=1 MiB, t=1; throwaway test platforms only) |
 """
 from __future__ import annotations
@@ -32,7 +32,7 @@ from . import __version__
 from .faults import Faults
 from .security import SecretError, SecretMissing, resolve_jwt_secret
 
-DIALECTS = ("canonical", "netra")
+DIALECTS = ("canonical", "netra", "netra-2025")
 
 
 class ConfigError(ValueError):
