@@ -1,6 +1,6 @@
 """Command line of the suite's library.
 
-  python -m acceptance doctor [--base-url URL] [--ws-url URL] [--auth-url URL]
+  python -m acceptance doctor [--base-url URL] [--ws-url URL] [--auth-url URL] [--platform-dialect D]
   python -m acceptance report            build reports/html/index.html from reports/allure-results
   python -m acceptance mutants [--faults a,b | --ci-subset] [--jobs 2]
                                          prove the suite kills each fault of the reference platform
@@ -16,7 +16,8 @@ from . import config as target_config
 def _doctor(args) -> int:
     from .doctor import diagnose
     userdata = {k: v for k, v in (("base_url", args.base_url), ("ws_url", args.ws_url), ("auth_url", args.auth_url),
-                                  ("jwt_secret_order", args.jwt_secret_order)) if v}
+                                  ("jwt_secret_order", args.jwt_secret_order),
+                                  ("platform_dialect", args.platform_dialect)) if v}
     try:
         cfg = target_config.load(userdata)
     except target_config.ConfigError as exc:
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     doctor.add_argument("--ws-url")
     doctor.add_argument("--auth-url")
     doctor.add_argument("--jwt-secret-order", choices=("current", "compat"))
+    doctor.add_argument("--platform-dialect", choices=target_config.PLATFORM_DIALECTS,
+                        help="the dialect the suite will be set for (default: PLATFORM_DIALECT, else canonical)")
     doctor.set_defaults(run=_doctor)
     report = sub.add_parser("report", help="build the single-file HTML report from the last run")
     report.set_defaults(run=_report)

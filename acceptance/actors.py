@@ -92,7 +92,8 @@ class Actor:
         cfg = self.world.config
         session = ChatSession(cfg.ws_url, credential or Credential("bearer", self.access_token),
                               transcript=self.world.transcript, actor=self.name,
-                              client_dialect=cfg.client_dialect, open_timeout=cfg.preflight_timeout)
+                              client_dialect=cfg.client_dialect, open_timeout=cfg.preflight_timeout,
+                              platform_dialect=cfg.platform_dialect, environment=cfg.environment)
         self.sessions.append(session)
         return session
 

@@ -7,8 +7,8 @@ from typing import Any, Iterable
 
 from hamcrest import equal_to
 
-from . import matchers as m
-from .chat import RunRecord
+from . import matchers as m, netra2025
+from .chat import ChatSession, RunRecord
 from .errors import BusinessOutcomeFailure, ContractViolation, IsolationBreach
 from .events import Event, describe_events
 from .rest import Response
@@ -24,13 +24,18 @@ def frames_follow_contract(events: Iterable[Event]) -> None:
         validate_frame(event)
 
 
+def lifecycle(session: ChatSession):
+    """The lifecycle matcher for frames received on ``session``: per agent, or per run in netra-2025 (N25-12)."""
+    return m.follows_agent_lifecycle(netra2025.one_terminal_per_run(session.platform_dialect))
+
+
 def run_is_well_formed(run: RunRecord) -> list[Event]:
     """Every frame valid; one run id and thread; per-agent lifecycle; tool pairs; nesting; progress."""
     events = run.events
     frames_follow_contract(events)
     m.expect(events, m.shares_one_run(run.run_id, run.thread_id))
     m.expect(events, m.has_no_duplicate_message_ids())
-    m.expect(events, m.follows_agent_lifecycle())
+    m.expect(events, lifecycle(run.session))
     m.expect(events, m.has_matched_tool_pairs())
     m.expect(events, m.has_monotone_progress())
     if run.agent == "supervisor":

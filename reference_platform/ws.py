@@ -284,7 +284,7 @@ async def on_ping(state, conn, user, payload) -> None:
 
 
 async def on_start(state, conn, user, payload) -> None:
-    refusal = await state.runs.start(conn, user, payload, default_agent=None)
+    refusal = await state.runs.start(conn, user, payload, default_agent=None, offer=conn.offer)
     if refusal:
         conn.send(refusal)
 
