@@ -22,6 +22,9 @@ RESULT_SCHEMAS = {"supervisor": "supervisor_result", "cost_optimizer": "cost_opt
 def frames_follow_contract(events: Iterable[Event]) -> None:
     for event in events:
         validate_frame(event)
+        problem = netra2025.wire_problem(event)
+        if problem is not None:
+            raise ContractViolation(f"{problem}: {event.compact()} {str(event.raw)[:300]}")
 
 
 def lifecycle(session: ChatSession):

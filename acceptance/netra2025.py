@@ -21,7 +21,9 @@ HANDSHAKE_ACK = "handshake_acknowledged"
 # the client's field name -> the contract's, per frame type
 CLIENT_FIELDS = {"tool_completed": {"output": "results"}, "agent_error": {"error": "message"},
                  "error": {"error": "message"}}
-SETTING = f"-D platform_dialect={NAME}"
+FLAT_TYPES = frozenset({"agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed",
+                        "agent_error", "agent_stopped", "error"})
+ANSWER_FIELDS = ("result", "final_response", "response")
 
 
 def speaks(dialect: str | None) -> bool:
@@ -39,18 +41,39 @@ def subprotocol_entry(token: str, environment: str) -> str:
 
 
 def to_canonical(event: Event) -> Event:
-    """The event with the client's field names (``output``, ``error``) renamed to the contract's."""
+    """The event with the client's field names (``output``, ``error``) renamed to the contract's.
+
+    The envelope name gets the suffix `` (netra-2025)``, so that :func:`wire_problem` knows the frame came
+    from a target declared to speak this dialect."""
+    data = event.data
     renames = CLIENT_FIELDS.get(event.type)
-    if not renames or event.dialect != "flat" or not any(k in event.data for k in renames):
-        return event
-    data = {}
-    for key, value in event.data.items():
-        target = renames.get(key, key)
-        if target in event.data and target != key:  # both present: keep the contract's, drop nothing silently
-            data[key] = value
-            continue
-        data[target] = value
-    return dataclasses.replace(event, data=data)
+    if renames and event.dialect == "flat" and any(k in data for k in renames):
+        data = {}
+        for key, value in event.data.items():
+            target = renames.get(key, key)
+            if target != key and target in event.data:  # both present: keep each under its own name
+                target = key
+            data[target] = value
+    return dataclasses.replace(event, data=data, dialect=f"{event.dialect} ({NAME})")
+
+
+def wire_problem(event: Event) -> str | None:
+    """Why Netra's client could not read this frame of a netra-2025 target (N25-8..N25-13); None when it
+    can, or when the frame did not come from such a target."""
+    if not event.dialect.endswith(f"({NAME})") or event.type not in FLAT_TYPES:
+        return None
+    raw = event.raw
+    nested = next((k for k in ("data", "payload") if isinstance(raw.get(k), dict)), None)
+    if nested is not None:
+        return (f"N25-8: {event.type} carries its details under {nested!r}; Netra's client reads them at the "
+                "top level")
+    if event.type == "tool_completed" and "output" not in raw:
+        return "N25-9: tool_completed carries no top-level output (the client reads output, then result)"
+    if event.type == "agent_completed" and not any(k in raw for k in ANSWER_FIELDS):
+        return "N25-13: agent_completed carries no top-level result, final_response or response"
+    if event.type in ("error", "agent_error") and not isinstance(raw.get("error"), str):
+        return f"N25-10: {event.type} carries no top-level error text"
+    return None
 
 
 def offer_problem(offer: Any) -> str | None:

@@ -5,7 +5,7 @@ from hamcrest import assert_that, is_not
 
 from acceptance import config, embedded, matchers as m, netra2025
 from acceptance.chat import ChatSession, Credential
-from acceptance.errors import SuiteFailure
+from acceptance.errors import ContractViolation, SuiteFailure
 from acceptance.events import normalize
 from acceptance.samples import as_flat, error_frame, events_from, supervisor_run_frames
 from acceptance.schemas import validate_frame
@@ -43,10 +43,24 @@ def test_client_field_names_are_read_back_into_the_contracts_form():
     validate_frame(error)
 
 
-def test_frames_in_the_canonical_envelope_are_left_alone():
-    frame = supervisor_run_frames()[0]
-    event = normalize(frame)
-    assert netra2025.to_canonical(event) is event
+def test_what_the_client_could_not_read_fails_the_contract_checks():
+    from acceptance import checks
+    good = canonical_events(netra2025_run())
+    checks.frames_follow_contract(good)
+    assert all(netra2025.wire_problem(e) is None for e in good)
+    nested = netra2025.to_canonical(normalize(supervisor_run_frames()[-1]))  # agent_completed under data
+    assert nested.data["result"] and "N25-8" in netra2025.wire_problem(nested)
+    with pytest.raises(ContractViolation, match="N25-8"):
+        checks.frames_follow_contract([nested])
+    tool = next(f for f in netra2025_run() if f["type"] == "tool_completed")
+    tool["results"] = tool.pop("output")
+    assert "N25-9" in netra2025.wire_problem(netra2025.to_canonical(normalize(tool)))
+    answer = netra2025_run()[-1]
+    answer.pop("result")
+    assert "N25-13" in netra2025.wire_problem(netra2025.to_canonical(normalize(answer)))
+    error = as_flat(error_frame("RUN_LIMIT", "at most 5 runs"))
+    assert "N25-10" in netra2025.wire_problem(netra2025.to_canonical(normalize(error)))
+    assert netra2025.wire_problem(normalize(error)) is None  # not from a netra-2025 target: not judged here
 
 
 def test_one_terminal_per_run_accepts_netra_2025_runs_and_the_per_agent_rule_does_not():
