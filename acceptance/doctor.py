@@ -185,7 +185,8 @@ def diagnose(cfg: TargetConfig, env=None, out: Callable[[str], None] | None = No
                     session.close()
             if welcome is not None:
                 if detected not in DIALECTS:
-                    record("dialect", PASS, f"Compat envelope {detected} (normalised whatever the setting)")
+                    record("dialect", PASS, f"welcome in the {welcome.dialect} envelope (normalised whatever the "
+                                            f"setting)")
                 elif detected == cfg.platform_dialect:
                     record("dialect", PASS, f"{DIALECTS[detected]}; the suite is set for it "
                                             f"(-D platform_dialect={detected})")
