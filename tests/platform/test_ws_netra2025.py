@@ -6,11 +6,16 @@ import json
 
 import pytest
 
-from platform_kit import AGENT_EVENTS, Api, check_run, recv, ws_connect
+from platform_kit import AGENT_EVENTS, RECV_TIMEOUT, Api, check_run, ws_connect
 from reference_platform import netra2025
 from test_ws import closed_with
 
 FLAT_TYPES = set(AGENT_EVENTS) | {"error"}
+
+
+def recv(ws, timeout: float = RECV_TIMEOUT) -> dict:
+    """One frame exactly as this dialect puts it on the wire (its canonical form is checked by check_run)."""
+    return json.loads(ws.recv(timeout=timeout))
 
 
 @pytest.fixture(scope="module")
