@@ -1,6 +1,6 @@
 """Command line of the suite's library.
 
-  python -m acceptance doctor [--base-url URL] [--ws-url URL] [--auth-url URL]
+  python -m acceptance doctor [--base-url URL] [--ws-url URL] [--auth-url URL] [--platform-dialect D]
   python -m acceptance report [--results DIR] [--output DIR] [--history FILE]
                                          build reports/html/index.html from reports/allure-results;
                                          exit 3 when a @critical scenario failed (the quality gate)
@@ -27,7 +27,8 @@ from . import config as target_config
 def _doctor(args) -> int:
     from .doctor import diagnose
     userdata = {k: v for k, v in (("base_url", args.base_url), ("ws_url", args.ws_url), ("auth_url", args.auth_url),
-                                  ("jwt_secret_order", args.jwt_secret_order)) if v}
+                                  ("jwt_secret_order", args.jwt_secret_order),
+                                  ("platform_dialect", args.platform_dialect)) if v}
     try:
         cfg = target_config.load(userdata)
     except target_config.ConfigError as exc:
@@ -102,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     doctor.add_argument("--ws-url")
     doctor.add_argument("--auth-url")
     doctor.add_argument("--jwt-secret-order", choices=("current", "compat"))
+    doctor.add_argument("--platform-dialect", choices=target_config.PLATFORM_DIALECTS,
+                        help="the dialect the suite will be set for (default: PLATFORM_DIALECT, else canonical)")
     doctor.set_defaults(run=_doctor)
     report = sub.add_parser("report", help="build the single-file HTML report from the last run")
     report.add_argument("--results", help="the Allure results folder (default: reports/allure-results)")

@@ -93,7 +93,8 @@ class Actor:
         session = ChatSession(cfg.ws_url, credential or Credential("bearer", self.access_token),
                               transcript=self.world.transcript, actor=self.name,
                               client_dialect=cfg.client_dialect, open_timeout=cfg.preflight_timeout,
-                              contract_checks=cfg.contract_checks)
+                              contract_checks=cfg.contract_checks,
+                              platform_dialect=cfg.platform_dialect, environment=cfg.environment)
         session.known_runs = self.world.started_run_ids
         self.sessions.append(session)
         return session

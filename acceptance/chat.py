@@ -12,13 +12,14 @@ import json
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from . import schemas
+from . import netra2025, schemas
 from .errors import AuthenticationFailure, ContractViolation, InfrastructureFailure
 from .events import Event, EventLog, parse_frame
 from .rest import Transcript
@@ -50,6 +51,7 @@ class Handshake:
     subprotocol: str | None = None
     welcome: Event | None = None
     detail: str = ""
+    offer: Event | None = None         # netra-2025: the server's handshake_response (N25-4)
 
     def describe(self) -> str:
         if self.accepted:
@@ -107,13 +109,16 @@ class ChatSession:
 
     def __init__(self, ws_url: str, credential: Credential, *, transcript: Transcript | None = None,
                  actor: str = "", client_dialect: str = "payload", open_timeout: float = 5.0,
-                 on_frame: Callable[[Event], None] | None = None, contract_checks: bool = False):
+                 on_frame: Callable[[Event], None] | None = None, contract_checks: bool = False,
+                 platform_dialect: str = "canonical", environment: str = "development"):
         self.ws_url, self.credential, self.transcript, self.actor = ws_url, credential, transcript, actor
         self.client_dialect, self.open_timeout, self.on_frame = client_dialect, open_timeout, on_frame
+        self.platform_dialect, self.environment = platform_dialect, environment
         #: check every received frame against contract/asyncapi.yaml; a violation fails every later wait
         self.contract_checks = contract_checks
         self.name = f"{actor or 'socket'}#{next(_counter)}"
         self.log = EventLog()
+        self.handshake_log = EventLog()  # netra-2025: the handshake frames, kept apart from the run frames
         self.ws: ClientConnection | None = None
         self.handshake: Handshake | None = None
         self.runs: dict[str, RunRecord] = {}
@@ -129,13 +134,18 @@ class ChatSession:
         if form == "bearer":
             kwargs["additional_headers"] = {"Authorization": f"Bearer {value}"}
         elif form == "subprotocol":
-            entry = "jwt." + base64.urlsafe_b64encode(value.encode()).rstrip(b"=").decode("ascii")
-            kwargs["subprotocols"] = [entry]
+            kwargs["subprotocols"] = [self.subprotocol_entry(value)]
         elif form == "query":
             url = _with_query(url, token=value)
         elif form == "ticket":
             url = _with_query(url, ticket=value)
         return url, kwargs
+
+    def subprotocol_entry(self, token: str) -> str:
+        """The sub-protocol entry carrying ``token`` in the target's dialect."""
+        if netra2025.speaks(self.platform_dialect):
+            return netra2025.subprotocol_entry(token, self.environment)
+        return "jwt." + base64.urlsafe_b64encode(token.encode()).rstrip(b"=").decode("ascii")
 
     def attempt(self, welcome_timeout: float = 5.0) -> Handshake:
         """Tries to open the socket and reports what happened; never raises for a refusal."""
@@ -167,8 +177,33 @@ class ChatSession:
         if first.type != "connection_established":
             raise ContractViolation(f"the first frame after the handshake must be connection_established, got "
                                     f"{first.compact()}")
-        self.handshake = Handshake(True, subprotocol=self.ws.subprotocol, welcome=first)
+        offer = self._netra2025_handshake(welcome_timeout) if netra2025.speaks(self.platform_dialect) else None
+        self.handshake = Handshake(True, subprotocol=self.ws.subprotocol, welcome=first, offer=offer)
         return self.handshake
+
+    def _netra2025_handshake(self, timeout: float) -> Event:
+        """handshake_response → handshake_acknowledged → handshake_complete, as Netra's client does (N25-4)."""
+        offer = self.handshake_log.wait_for(
+            lambda evs: next((e for e in evs if e.type == "handshake_response"), None), timeout,
+            f"handshake_response after connection_established on {self.name} (netra-2025)")
+        problem = netra2025.offer_problem(offer)
+        if problem is not None:
+            raise ContractViolation(problem)
+        thread_id = offer.raw["thread_id"]
+        ack = {"type": netra2025.HANDSHAKE_ACK, "thread_id": thread_id,
+               "timestamp": datetime.now(timezone.utc).isoformat()}
+        self._record("sent", ack)
+        try:
+            self.ws.send(json.dumps(ack))
+        except ConnectionClosed as exc:
+            raise ContractViolation(f"{self.name} was closed before the handshake was acknowledged ({exc})") from exc
+        done = self.handshake_log.wait_for(
+            lambda evs: next((e for e in evs if e.type == "handshake_complete"), None), timeout,
+            f"handshake_complete after handshake_acknowledged on {self.name} (netra-2025)")
+        if done.raw.get("thread_id") not in (None, thread_id):
+            raise ContractViolation(f"handshake_complete names thread {done.raw.get('thread_id')!r}, the offer was "
+                                    f"{thread_id!r}")
+        return offer
 
     def open(self) -> "ChatSession":
         """Opens the socket; a refusal of valid credentials is an Authentication failure."""
@@ -191,6 +226,8 @@ class ChatSession:
                                   {"text": str(message)[:500]}, received, "invalid")
                     violation = exc
                 else:
+                    if netra2025.speaks(self.platform_dialect):
+                        event = netra2025.to_canonical(event)  # the client's field names back to the contract's
                     if self.contract_checks:
                         violation = schemas.frame_violation(event)
                 self._record("received", event.raw)
@@ -198,6 +235,9 @@ class ChatSession:
                     if self.transcript is not None:
                         self.transcript.add_violation(violation)
                     self.log.add_violation(violation)
+                if netra2025.speaks(self.platform_dialect) and event.type in netra2025.HANDSHAKE_TYPES:
+                    self.handshake_log.append(event)
+                    continue
                 self.log.append(event)
                 if self.on_frame is not None:
                     self.on_frame(event)
@@ -207,6 +247,7 @@ class ChatSession:
             code = self.ws.close_code
             self._record("closed", {"code": code, "reason": self.ws.close_reason})
             self.log.mark_closed(code, self.ws.close_reason or "")
+            self.handshake_log.mark_closed(code, self.ws.close_reason or "")
 
     def _record(self, direction: str, frame: Any) -> None:
         if self.transcript is not None:

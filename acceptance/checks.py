@@ -7,8 +7,8 @@ from typing import Any, Iterable
 
 from hamcrest import equal_to
 
-from . import matchers as m
-from .chat import RunRecord
+from . import matchers as m, netra2025
+from .chat import ChatSession, RunRecord
 from .errors import BusinessOutcomeFailure, ContractViolation, IsolationBreach
 from .events import Event, describe_events
 from .rest import Response
@@ -24,6 +24,14 @@ def frames_follow_contract(events: Iterable[Event]) -> None:
     say) needs only the envelope, whatever ids it carries (TOL-8.2)."""
     for event in events:
         validate_frame(event)
+        problem = netra2025.wire_problem(event)
+        if problem is not None:
+            raise ContractViolation(f"{problem}: {event.compact()} {str(event.raw)[:300]}")
+
+
+def lifecycle(session: ChatSession):
+    """The lifecycle matcher for frames received on ``session``: per agent, or per run in netra-2025 (N25-12)."""
+    return m.follows_agent_lifecycle(netra2025.one_terminal_per_run(session.platform_dialect))
 
 
 def run_is_well_formed(run: RunRecord) -> list[Event]:
@@ -32,7 +40,7 @@ def run_is_well_formed(run: RunRecord) -> list[Event]:
     frames_follow_contract(events)
     m.expect(events, m.shares_one_run(run.run_id, run.thread_id))
     m.expect(events, m.has_no_duplicate_message_ids())
-    m.expect(events, m.follows_agent_lifecycle())
+    m.expect(events, lifecycle(run.session))
     m.expect(events, m.has_matched_tool_pairs())
     m.expect(events, m.has_monotone_progress())
     if run.agent == "supervisor":

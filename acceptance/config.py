@@ -15,7 +15,7 @@ Settings come from behave's ``-D name=value`` first, then from the environment, 
 | `preflight_timeout` | `PLATFORM_PREFLIGHT_TIMEOUT_S` | `5` |
 | `client_dialect` | `PLATFORM_CLIENT_DIALECT` | `payload` (client frames `{type, payload}`; `flat` for old builds) |
 | `pacing_ms` | `PLATFORM_PACING_MS` | `3-8` (embedded platform only: frame delay range) |
-| `platform_dialect` | `PLATFORM_DIALECT` | `canonical`: the dialect the target speaks (the embedded platform is started in it; for a deployment, `netra` lets the Compat forms count, e.g. a refusal by accept + AUTH_FAILED + 1008) |
+| `platform_dialect` | `PLATFORM_DIALECT` | `canonical`: the dialect the target speaks (the embedded platform is started in it; for a deployment, `netra` lets the Compat forms count, e.g. a refusal by accept + AUTH_FAILED + 1008; `netra-2025`: the protocol of Netra's published client, docs/netra-2025.md) |
 | `platform_faults` | `PLATFORM_FAULTS` | none (embedded platform only) |
 | `platform_variations` | `PLATFORM_VARIATIONS` | none (embedded platform only): conforming variations, or `all` (docs/variations.md) |
 | `settle_timeout` | `PLATFORM_SETTLE_TIMEOUT_S` | `2`: bound on clean-up the contract lets follow a terminal frame (a run slot freed, the answer stored) |
@@ -160,9 +160,12 @@ def _pacing(raw: str) -> tuple[float, float]:
     return lo, hi
 
 
+PLATFORM_DIALECTS = ("canonical", "netra", "netra-2025")
+
+
 def _dialect(value: str) -> str:
-    if value not in ("canonical", "netra"):
-        raise ConfigError(f"platform_dialect must be 'canonical' or 'netra', not {value!r}")
+    if value not in PLATFORM_DIALECTS:
+        raise ConfigError(f"platform_dialect must be 'canonical', 'netra' or 'netra-2025', not {value!r}")
     return value
 
 

@@ -16,10 +16,15 @@ from .auth import AuthClient, TokenForge
 from .chat import CREDENTIAL_FORMS, ChatSession, Credential
 from .config import TargetConfig, resolve_secret
 from .errors import SuiteFailure
+from .events import Event
 from .rest import HttpClient, PlatformApi
 
 PASS, WARN, FAIL, NOT_CHECKED = "PASS", "WARN", "FAIL", "NOT CHECKED"
 SKEW_WARN_S = 30
+DIALECTS = {"canonical": "canonical (details under data)",
+            "netra": "Netra Compat, September 2025 (welcome wrapped in system_message, details under payload)",
+            "netra-2025": "Netra 2025, the protocol of Netra's published client (handshake_response after "
+                          "connection_established, flat frames; docs/netra-2025.md)"}
 
 
 @dataclass
@@ -137,9 +142,10 @@ def diagnose(cfg: TargetConfig, env=None, out: Callable[[str], None] | None = No
                 record("minted token", FAIL, f"a token minted from {cfg.jwt_secret.source} is refused "
                                              f"({me.status})", _secret_hint(cfg, env))
 
-        # 4. the WebSocket handshake with every credential form, dialect and clock skew
+        # 4. the dialect, the WebSocket handshake with every credential form, and clock skew
         if token is not None:
-            welcome = None
+            detected, welcome = _detect_dialect(cfg, token)
+            dialect = detected if detected in DIALECTS else cfg.platform_dialect
             for form in CREDENTIAL_FORMS:
                 value = token
                 if form == "ticket":
@@ -149,7 +155,8 @@ def diagnose(cfg: TargetConfig, env=None, out: Callable[[str], None] | None = No
                                "the platform does not issue WebSocket tickets")
                         continue
                     value = ticket.body["ticket_id"]
-                session = ChatSession(cfg.ws_url, Credential(form, value), open_timeout=cfg.preflight_timeout)
+                session = ChatSession(cfg.ws_url, Credential(form, value), open_timeout=cfg.preflight_timeout,
+                                      platform_dialect=dialect, environment=cfg.environment)
                 try:
                     outcome = session.attempt(cfg.preflight_timeout)
                     if outcome.accepted:
@@ -165,7 +172,8 @@ def diagnose(cfg: TargetConfig, env=None, out: Callable[[str], None] | None = No
                 finally:
                     session.close()
             if minted is not None:
-                session = ChatSession(cfg.ws_url, Credential("bearer", minted), open_timeout=cfg.preflight_timeout)
+                session = ChatSession(cfg.ws_url, Credential("bearer", minted), open_timeout=cfg.preflight_timeout,
+                                      platform_dialect=dialect, environment=cfg.environment)
                 try:
                     outcome = session.attempt(cfg.preflight_timeout)
                     record("handshake (minted token)", PASS if outcome.accepted else FAIL,
@@ -176,16 +184,46 @@ def diagnose(cfg: TargetConfig, env=None, out: Callable[[str], None] | None = No
                 finally:
                     session.close()
             if welcome is not None:
-                record("dialect", PASS, {"data": "canonical envelope (details under data)",
-                                         "payload": "Netra Compat: details under payload",
-                                         "flat": "Compat: flat frames",
-                                         "system_message": "Netra Compat: welcome wrapped in system_message"}
-                       .get(welcome.dialect, welcome.dialect))
+                if detected not in DIALECTS:
+                    record("dialect", PASS, f"welcome in the {welcome.dialect} envelope (normalised whatever the "
+                                            f"setting)")
+                elif detected == cfg.platform_dialect:
+                    record("dialect", PASS, f"{DIALECTS[detected]}; the suite is set for it "
+                                            f"(-D platform_dialect={detected})")
+                else:
+                    record("dialect", FAIL, f"the target speaks {DIALECTS[detected]}; the suite is set for "
+                                            f"{cfg.platform_dialect}",
+                           f"select the target's dialect with -D platform_dialect={detected} "
+                           f"(or PLATFORM_DIALECT={detected})")
                 server_time = welcome.data.get("server_time")
                 _skew(record, server_time, health.headers.get("date"))
     finally:
         http.close()
     return diag
+
+
+def _detect_dialect(cfg: TargetConfig, token: str) -> tuple[str | None, Event | None]:
+    """(dialect, welcome) of the target, from one socket that reads everything the server sends before the
+    pong of a ping: netra-2025 offers handshake_response first; netra wraps its welcome."""
+    session = ChatSession(cfg.ws_url, Credential("bearer", token), open_timeout=cfg.preflight_timeout)
+    try:
+        outcome = session.attempt(cfg.preflight_timeout)
+        if not outcome.accepted:
+            return None, None
+        try:
+            session.ping(f"doctor-{uuid.uuid4().hex[:8]}", cfg.preflight_timeout)
+        except SuiteFailure:
+            pass  # what arrived so far still tells the dialect
+        welcome = outcome.welcome
+        if any(e.type == "handshake_response" for e in session.log.snapshot()):
+            return "netra-2025", welcome
+        if welcome.dialect in ("system_message", "payload"):
+            return "netra", welcome
+        return ("canonical" if welcome.dialect == "data" else welcome.dialect), welcome
+    except SuiteFailure:
+        return None, None
+    finally:
+        session.close()
 
 
 def _skew(record, server_time: str | None, date_header: str | None) -> None:

@@ -141,6 +141,16 @@ class _AgentLifecycle(_ProblemMatcher):
         f"pair, exactly one terminal frame ({_TERMINALS}) and it is the agent's last frame "
         "(a sub-agent cut short by a stopped run may have none)"
     )
+    per_run_expectation = (
+        "per agent of the run: agent_started first, at least one agent_thinking before the first tool "
+        f"pair; one terminal frame for the whole run ({_TERMINALS}), the top agent's, as the run's last "
+        "frame, and none from sub-agents (netra-2025)"
+    )
+
+    def __init__(self, one_terminal_per_run: bool = False):
+        self.per_run = one_terminal_per_run
+        if one_terminal_per_run:
+            self.expectation = self.per_run_expectation
 
     def _problems(self, events: list[Event]) -> list[_Problem]:
         groups, nameless = _agent_frames(events)
@@ -167,6 +177,9 @@ class _AgentLifecycle(_ProblemMatcher):
                     problems.append(_Problem(
                         f"agent {agent}: no agent_thinking before its first tool pair", [frames[0], first_tool]))
             terminals = [f for f in frames if f[1].type in TERMINAL_EVENT_TYPES]
+            if self.per_run:
+                problems.extend(self._per_run_problems(agent, frames, terminals, events))
+                continue
             if not terminals:
                 if not (stoppers - {agent}):
                     problems.append(_Problem(
@@ -183,8 +196,32 @@ class _AgentLifecycle(_ProblemMatcher):
         return problems
 
 
-def follows_agent_lifecycle() -> Matcher:
-    return _AgentLifecycle()
+    @staticmethod
+    def _per_run_problems(agent: str, frames: list[tuple[int, Event]], terminals: list[tuple[int, Event]],
+                          events: list[Event]) -> list[_Problem]:
+        started = next((f for f in frames if f[1].type == "agent_started"), None)
+        if started is not None and started[1].data.get("parent_agent"):
+            if terminals:
+                return [_Problem(f"sub-agent {agent} sent {len(terminals)} terminal frame(s) of its own; in this "
+                                 f"dialect a run sends one terminal frame, the top agent's", terminals)]
+            return []
+        if not terminals:
+            return [_Problem(f"agent {agent}: no terminal frame ({_TERMINALS}) for the run; its last frame is",
+                             [frames[-1]])]
+        problems = []
+        if len(terminals) > 1:
+            problems.append(_Problem(f"agent {agent}: {len(terminals)} terminal frames, expected exactly one",
+                                     terminals))
+        after = [(i, ev) for i, ev in enumerate(events) if i > terminals[0][0] and ev.type in AGENT_EVENT_TYPES]
+        if after:
+            problems.append(_Problem(f"{len(after)} agent frame(s) after the run's terminal {terminals[0][1].type}",
+                                     [terminals[0]] + after))
+        return problems
+
+
+def follows_agent_lifecycle(one_terminal_per_run: bool = False) -> Matcher:
+    """The contract's lifecycle per agent; ``one_terminal_per_run`` for netra-2025 (N25-12)."""
+    return _AgentLifecycle(one_terminal_per_run)
 
 
 # --------------------------------------------------------------------------- tool pairs

@@ -3,7 +3,7 @@
 The clean run must be green every time: zero failed, zero skipped, zero undefined. Prints one line
 per run and the total, and exits non-zero if any run was not clean.
 
-    .venv/bin/python benchmarks/clean_repeat.py --runs 10 [--dialect netra]
+    .venv/bin/python benchmarks/clean_repeat.py --runs 10 [--dialect netra|netra-2025]
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def once(results: Path, dialect: str) -> tuple[dict[str, int], float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--dialect", default="canonical", choices=("canonical", "netra"))
+    parser.add_argument("--dialect", default="canonical", choices=("canonical", "netra", "netra-2025"))
     args = parser.parse_args()
     clean = 0
     with tempfile.TemporaryDirectory(prefix="clean-repeat-") as work:

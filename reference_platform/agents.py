@@ -320,10 +320,11 @@ AGENT_WORK: dict[str, Callable[..., Awaitable[dict[str, Any]]]] = {
 
 
 async def invoke(ctx: RunContext, name: str, request: str, parent: str, span: Span) -> dict[str, Any]:
-    """Runs a sub-agent inside the current run, closing it with its own agent_completed."""
+    """Runs a sub-agent inside the current run, closing it with its own agent_completed (except in netra-2025)."""
     t0 = time.monotonic()
     result = await AGENT_WORK[name](ctx, request, parent, span)
-    await ctx.completed(name, result, t0)
+    if ctx.settings.dialect != "netra-2025":  # that dialect sends one terminal frame per run, the run's own
+        await ctx.completed(name, result, t0)
     return result
 
 
@@ -354,10 +355,15 @@ class RunManager:
             del self.runs[run_id]
 
     async def start(self, conn, user, payload: dict[str, Any], default_agent: str | None,
-                    field_name: str = "user_request", request_type: str = "start_agent") -> dict | None:
-        """Starts a run or returns the error frame, checking in the contract's order."""
+                    field_name: str = "user_request", request_type: str = "start_agent",
+                    offer=None) -> dict | None:
+        """Starts a run or returns the error frame, checking in the contract's order.
+
+        ``offer`` (netra-2025): the thread the connection's handshake offered is created by its first run,
+        which carries the offered run id."""
         settings = self.state.settings
-        if "agent:execute" not in user.permissions:
+        if "agent:execute" not in user.permissions and not (
+                settings.dialect == "netra-2025" and "test" in user.permissions):  # what Netra's client asks for
             return error("FORBIDDEN", "your token lacks the agent:execute permission", request_type=request_type)
         request = payload.get("user_request")
         if not isinstance(request, str) or not (1 <= len(request) <= MAX_REQUEST_CHARS) or not request.strip():
@@ -374,8 +380,11 @@ class RunManager:
                          request_type=request_type)
         if agent not in AGENTS:
             return error("UNKNOWN_AGENT", f"unknown agent {agent[:64]!r}", agents=list(AGENTS))
+        offered = offer is not None and thread_id is not None and thread_id == offer.thread_id
         if thread_id is not None and await self.state.store.get_thread(user.id, thread_id) is None:
-            return error("THREAD_NOT_FOUND", "thread not found", thread_id=thread_id)
+            if not offered:
+                return error("THREAD_NOT_FOUND", "thread not found", thread_id=thread_id)
+            thread_id = None  # created below with the offered id
         now = time.monotonic()
         window = self.started_at.setdefault(user.id, deque())
         while window and now - window[0] >= settings.run_rate_window_s:
@@ -391,11 +400,14 @@ class RunManager:
         window.append(now)
         self._prune()
         self.active[user.id] = self.active.get(user.id, 0) + 1  # admitted: the slot is held from here
-        run_id = str(uuid.uuid4()) if settings.variations.active("uuid_ids") else f"run_{random.getrandbits(96):024x}"
+        run_id = offer.take_run_id(payload.get("thread_id")) if offered else None
+        run_id = run_id or (str(uuid.uuid4()) if settings.variations.active("uuid_ids")
+                            else f"run_{random.getrandbits(96):024x}")
         stored = None
         try:
             stored = await self.state.store.begin_run(user.id, thread_id, request[:60], request, run_id,
-                                                      {"agent": agent})
+                                                      {"agent": agent},
+                                                      new_thread_id=offer.thread_id if offered else None)
         finally:
             if stored is None:  # refused after all: neither the slot nor the rate counts it
                 self._release(user.id)

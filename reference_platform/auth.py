@@ -88,7 +88,7 @@ async def register(request: Request):
         user = await state.store.create_user(email, name, password_hash, DEFAULT_PERMISSIONS)
     except EmailTaken:
         raise ApiError(409, "Email already registered", "EMAIL_TAKEN") from None
-    status = 200 if state.settings.dialect == "netra" else 201
+    status = 200 if state.settings.dialect in ("netra", "netra-2025") else 201
     return request.app.state.json_response(await issue_tokens(state, user), status_code=status)
 
 

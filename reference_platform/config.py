@@ -18,7 +18,7 @@
 | `PLATFORM_FAULTS` | empty | named regressions to switch on (see `faults.py`) |
 | `PLATFORM_VARIATIONS` | empty | conforming variations to switch on, or `all` (see `variations.py`) |
 | `PLATFORM_VARIATIONS_SEED` | random | seed of the `stochastic` variation's draws |
-| `PLATFORM_DIALECT` | `canonical` | `canonical` or `netra` (the deployed Compat variant) |
+| `PLATFORM_DIALECT` | `canonical` | `canonical`, `netra` (the deployed Compat variant) or `netra-2025` (the protocol of Netra's published client, docs/netra-2025.md) |
 | `PASSWORD_HASH_PROFILE` | `owasp` | argon2id cost: `owasp` (m=19 MiB, t=2) or `light` (m=1 MiB, t=1; throwaway test platforms only) |
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ from .faults import Faults
 from .variations import Variations
 from .security import SecretError, SecretMissing, resolve_jwt_secret
 
-DIALECTS = ("canonical", "netra")
+DIALECTS = ("canonical", "netra", "netra-2025")
 
 
 class ConfigError(ValueError):

@@ -179,6 +179,7 @@ class _NewMessage:
     content: str
     run_id: str | None
     metadata: dict
+    new_thread_id: str | None = None  # the id a new thread gets (an id offered beforehand), else a fresh one
 
 
 class Store:
@@ -378,12 +379,13 @@ class Store:
         return stored and stored[1]
 
     async def begin_run(self, user_id: str, thread_id: str | None, title: str, request: str, run_id: str,
-                        metadata: dict) -> tuple[str, dict] | None:
+                        metadata: dict, new_thread_id: str | None = None) -> tuple[str, dict] | None:
         """Stores a run's user message, in a new thread titled ``title`` when ``thread_id`` is None.
 
         Returns (thread id, message), or None when ``thread_id`` is not the user's thread.
         """
-        return await self._grouped(_NewMessage(user_id, thread_id, title, "user", request, run_id, metadata))
+        return await self._grouped(_NewMessage(user_id, thread_id, title, "user", request, run_id, metadata,
+                                               new_thread_id))
 
     async def _grouped(self, message: _NewMessage) -> tuple[str, dict] | None:
         """Queues ``message`` for the next group commit and waits for it.
@@ -438,7 +440,7 @@ class Store:
             touched = set()
             for m in messages:
                 if m.thread_id is None:
-                    thread_id = new_id("thread", self.uuid_ids)
+                    thread_id = m.new_thread_id or new_id("thread", self.uuid_ids)
                     threads.append({"id": thread_id, "user_id": m.user_id, "title": m.title, "meta": {},
                                     "created_at": now, "updated_at": now})
                 elif owners.get(m.thread_id) == m.user_id:

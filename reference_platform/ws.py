@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from . import netra2025
 from .api import bearer_token, strict_json
 from .store import iso, utcnow
 from .variations import Variations, plain_money
@@ -38,6 +39,8 @@ def frame(type_: str, data: dict[str, Any], **envelope: Any) -> dict[str, Any]:
 
 def render(canonical: dict[str, Any], dialect: str) -> dict[str, Any]:
     """The frame as the configured dialect puts it on the wire."""
+    if dialect == netra2025.NAME:
+        return netra2025.render(canonical)
     if dialect != "netra":
         return canonical
     out = {k: v for k, v in canonical.items() if k != "data"}
@@ -90,6 +93,7 @@ class Connection:
         self.delivered: dict[str, int] = {}  # run id -> index of the last frame queued for this socket
         self.open = True
         self.last_sent = time.monotonic()
+        self.offer: netra2025.Offer | None = None  # netra-2025: what the handshake offered
 
     def send(self, canonical: dict[str, Any]) -> None:
         if self.open:
@@ -158,8 +162,10 @@ class Hub:
 
 
 # ---- handshake ----------------------------------------------------------------------------
-def _subprotocol_token(ws: WebSocket) -> tuple[str | None, str | None]:
+def _subprotocol_token(ws: WebSocket, dialect: str) -> tuple[str | None, str | None]:
     """(entry, jwt) of the first ``jwt.<base64url>`` subprotocol entry; (None, None) when absent."""
+    if dialect == netra2025.NAME:
+        return netra2025.subprotocol_token(list(ws.scope.get("subprotocols") or []))
     for entry in ws.scope.get("subprotocols") or []:
         if entry.startswith("jwt."):
             encoded = entry[4:]
@@ -176,7 +182,7 @@ async def authenticate(state, ws: WebSocket) -> tuple[Any, dict | None, str | No
     token = bearer_token(ws.headers)
     subprotocol = None
     if token is None:
-        subprotocol, token = _subprotocol_token(ws)
+        subprotocol, token = _subprotocol_token(ws, state.settings.dialect)
     if token is None:
         token = ws.query_params.get("token")
     if token is None and "ticket" in ws.query_params:
@@ -197,7 +203,7 @@ async def authenticate(state, ws: WebSocket) -> tuple[Any, dict | None, str | No
 
 
 async def refuse(ws: WebSocket, dialect: str, reason: str) -> None:
-    if dialect == "netra":
+    if dialect in ("netra", netra2025.NAME):
         await ws.accept()
         await ws.send_text(json.dumps({"type": "error_message", "error_code": "AUTH_FAILED",
                                        "error": "Authentication failed", "details": reason,
@@ -226,6 +232,9 @@ async def websocket_endpoint(ws: WebSocket):
     conn.send(frame("connection_established", {
         "connection_id": conn.id, "user_id": user.id, "server_time": iso(utcnow()),
         "heartbeat_interval_s": heartbeat_s, "max_message_bytes": settings.max_message_bytes}))
+    if settings.dialect == netra2025.NAME:
+        conn.offer = netra2025.Offer()
+        conn.send({**conn.offer.response(iso(utcnow())), "message_id": message_id()})
     try:
         await receive_loop(state, conn, user)
     finally:
@@ -279,6 +288,9 @@ async def handle_frame(state, conn: Connection, user, text: str) -> None:
         conn.send(error("INVALID_JSON", "frame must be a JSON object"))
         return
     kind = body.get("type")
+    if kind == netra2025.HANDSHAKE_ACK and conn.offer is not None:
+        await on_handshake_ack(conn, {k: v for k, v in body.items() if k != "type"})
+        return
     if kind not in CLIENT_TYPES:
         conn.send(error("UNKNOWN_MESSAGE_TYPE", f"unknown message type {str(kind)[:64]!r}",
                         supported=list(CLIENT_TYPES)))
@@ -306,7 +318,7 @@ async def on_ping(state, conn, user, payload) -> None:
 
 
 async def on_start(state, conn, user, payload) -> None:
-    refusal = await state.runs.start(conn, user, payload, default_agent=None)
+    refusal = await state.runs.start(conn, user, payload, default_agent=None, offer=conn.offer)
     if refusal:
         conn.send(refusal)
 
@@ -317,9 +329,20 @@ async def on_user_message(state, conn, user, payload) -> None:
     if "thread_id" in payload:
         translated["thread_id"] = payload["thread_id"]
     refusal = await state.runs.start(conn, user, translated, default_agent="supervisor", field_name="content",
-                                     request_type="user_message")
+                                     request_type="user_message", offer=conn.offer)
     if refusal:
         conn.send(refusal)
+
+
+async def on_handshake_ack(conn: Connection, body: dict[str, Any]) -> None:
+    """netra-2025: the client echoes the offered thread id; the server confirms with handshake_complete."""
+    if body.get("thread_id") != conn.offer.thread_id:
+        conn.send(error("INVALID_PAYLOAD", "handshake_acknowledged must echo the offered thread_id",
+                        request_type=netra2025.HANDSHAKE_ACK))
+        return
+    conn.offer.acknowledged = True
+    conn.send({"type": "handshake_complete", "message_id": message_id(), "timestamp": iso(utcnow()),
+               "thread_id": conn.offer.thread_id})
 
 
 async def on_stop(state, conn, user, payload) -> None:

@@ -101,7 +101,7 @@ def progress_never_decreases(run: RunRecord) -> None:
 
 def thinks_before_tools(run: RunRecord) -> None:
     events = run.events
-    m.expect(events, m.follows_agent_lifecycle())
+    m.expect(events, checks.lifecycle(run.session))
     first_tool = next((i for i, e in enumerate(events) if e.type == "tool_executing"), None)
     if first_tool is not None and not any(e.type == "agent_thinking" for e in events[:first_tool]):
         raise ContractViolation(f"run {run.run_id} used a tool before any agent_thinking:\n"
@@ -263,7 +263,7 @@ def same_frames_on(actor: Actor, name: str, reference: str) -> None:
             f"same frames in the same order.\n  {name} ({len(mine)} frames):\n{describe_events(mine, limit=0)}\n"
             f"  {reference} ({len(other)} frames):\n{describe_events(other, limit=0)}")
     checks.frames_follow_contract(mine)
-    m.expect(mine, m.follows_agent_lifecycle())
+    m.expect(mine, checks.lifecycle(ours))
 
 
 # ---- dropping and resuming ---------------------------------------------------------------------
@@ -329,7 +329,7 @@ def whole_run_across_drop(actor: Actor, name: str, reference: str) -> None:
                f"; #0..#{len(before) - 1} before the drop, the rest after it")
     combined = list(before) + after
     checks.frames_follow_contract(combined)
-    m.expect(combined, m.follows_agent_lifecycle())
+    m.expect(combined, checks.lifecycle(stayed))
     m.expect(combined, m.has_matched_tool_pairs())
 
 

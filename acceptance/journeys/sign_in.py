@@ -6,7 +6,6 @@ failure that says what was expected, what happened and the evidence.
 """
 from __future__ import annotations
 
-import base64
 import time
 import uuid
 from typing import Any
@@ -28,9 +27,9 @@ NOT_A_TOKEN = "this-is-not-a-token"
 
 # ---- the target ---------------------------------------------------------------------------------
 def speaks_netra(world: World) -> bool:
-    """True when the target is declared to speak the Netra dialect (``platform_dialect=netra``); only then
-    do the contract's Compat answers (200 on sign-up, accept-then-AUTH_FAILED refusals) count."""
-    return world.config.platform_dialect == "netra"
+    """True when the target is declared to speak a Netra dialect (``platform_dialect=netra`` or ``netra-2025``);
+    only then do the contract's Compat answers (200 on sign-up, accept-then-AUTH_FAILED refusals) count."""
+    return world.config.platform_dialect in ("netra", "netra-2025")
 
 
 # ---- tokens bodies and refusals -----------------------------------------------------------------
@@ -194,7 +193,7 @@ def same_account_as_before(actor: Actor) -> None:
 
 
 def subprotocol_echoed(actor: Actor, session: ChatSession) -> None:
-    checks.equal(session.handshake.subprotocol, subprotocol_entry(actor.access_token),
+    checks.equal(session.handshake.subprotocol, session.subprotocol_entry(actor.access_token),
                  "the sub-protocol the platform selected")
 
 
@@ -264,7 +263,8 @@ class _HeaderAndAddressSession(ChatSession):
 def _session(actor: Actor, credential: Credential, cls=ChatSession, **extra) -> ChatSession:
     cfg = actor.world.config
     session = cls(cfg.ws_url, credential, transcript=actor.world.transcript, actor=actor.name,
-                  client_dialect=cfg.client_dialect, open_timeout=cfg.preflight_timeout, **extra)
+                  client_dialect=cfg.client_dialect, open_timeout=cfg.preflight_timeout,
+                  platform_dialect=cfg.platform_dialect, environment=cfg.environment, **extra)
     actor.sessions.append(session)  # the world closes it after the scenario
     return session
 
@@ -311,10 +311,6 @@ def chat_refuses_every_form(actor: Actor, token: str, forms: dict[str, str], wha
     if problems:
         raise AuthenticationFailure(f"{what} must be refused whichever way it is presented; "
                                     + "; ".join(problems))
-
-
-def subprotocol_entry(token: str) -> str:
-    return "jwt." + base64.urlsafe_b64encode(token.encode()).rstrip(b"=").decode("ascii")
 
 
 def chat_greets(actor: Actor, session: ChatSession) -> None:
