@@ -29,15 +29,11 @@ def _doctor(args) -> int:
     userdata = {k: v for k, v in (("base_url", args.base_url), ("ws_url", args.ws_url), ("auth_url", args.auth_url),
                                   ("jwt_secret_order", args.jwt_secret_order),
                                   ("platform_dialect", args.platform_dialect)) if v}
-    try:
-        cfg = target_config.load(userdata)
-    except target_config.ConfigError as exc:
-        print(f"doctor: {exc}", file=sys.stderr)
+    from .embedded import open_target
+    platform, cfg = open_target(userdata, "doctor")
+    if cfg is None:
         return 2
-    platform = None
-    if cfg.embedded:
-        from . import embedded
-        platform, cfg = embedded.start(cfg)
+    if platform is not None:
         print(f"(no --base-url: checking the embedded reference platform at {cfg.base_url})")
     try:
         print(f"Doctor for {cfg.base_url} (WebSocket {cfg.ws_url}, auth {cfg.auth_url})")

@@ -7,9 +7,11 @@ ever involved.
 from __future__ import annotations
 
 import secrets
+import sys
 from dataclasses import replace
+from typing import Mapping
 
-from .config import Secret, TargetConfig
+from .config import ConfigError, Secret, TargetConfig, load
 
 
 def start(config: TargetConfig, **setting_overrides):
@@ -35,3 +37,14 @@ def start(config: TargetConfig, **setting_overrides):
     platform = EmbeddedPlatform(settings).start()
     return platform, replace(config.with_target(platform.base_url, platform.ws_url, platform.base_url),
                              jwt_secret=jwt_secret, bypass_key=bypass_key)
+
+
+def open_target(userdata: Mapping[str, str], prog: str):
+    """The target the settings name, with the embedded platform started when they name none: returns
+    (platform or None, config); (None, None) after saying why when a setting is wrong."""
+    try:
+        cfg = load(userdata)
+    except ConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return None, None
+    return start(cfg) if cfg.embedded else (None, cfg)

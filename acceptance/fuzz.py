@@ -21,7 +21,6 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from . import config as target_config
 from .contract import OPENAPI, ROOT
 
 EMBEDDED = {"max_examples": 10, "max_requests": 20000, "rate_limit": None, "max_time": None}
@@ -86,15 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     userdata = {k: v for k, v in (("base_url", args.base_url), ("auth_url", args.auth_url),
                                   ("platform_faults", args.faults), ("pacing_ms", "0")) if v}
-    try:
-        cfg = target_config.load(userdata)
-    except target_config.ConfigError as exc:
-        print(f"fuzz: {exc}", file=sys.stderr)
+    from .embedded import open_target
+    platform, cfg = open_target(userdata, "fuzz")
+    if cfg is None:
         return 2
-    platform = None
-    if cfg.embedded:
-        from . import embedded
-        platform, cfg = embedded.start(cfg)
+    if platform is not None:
         limits = dict(EMBEDDED)
         print(f"fuzz: embedded reference platform at {cfg.base_url}"
               + (f" with faults {cfg.platform_faults}" if cfg.platform_faults else ""))

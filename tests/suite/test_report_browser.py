@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,18 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCENARIO = "A new user signs up, asks how to spend less and gets concrete savings"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
         "--disable-component-update", "--disable-sync"]
+
+
+@contextmanager
+def browser_page(width: int, height: int):
+    """A page of headless Debian Chromium (driven by Playwright; no browser download)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -35,71 +48,59 @@ def report(tmp_path_factory):
 
 
 def test_report_renders_scenarios_timeline_and_savings(report):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1600})
-            page.goto(report.index.as_uri())
-            page.get_by_text("Business value", exact=True).first.click()   # epic
-            page.get_by_text("Cost optimization", exact=True).first.click()  # feature
-            page.get_by_text("Savings journey", exact=True).first.click()    # story
-            page.get_by_text(SCENARIO).first.click()
-            page.get_by_text("Timeline: Alice").first.click()
-            timeline = page.locator('[data-testid="image-attachment-content"] img').first
-            timeline.wait_for(timeout=10_000)
-            page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=timeline.element_handle(),
-                                   timeout=10_000)
-            assert timeline.evaluate("img => img.naturalWidth") >= 900  # the SVG decoded at its own width
-            header = page.get_by_text("Savings shown to Alice").first
-            header.scroll_into_view_if_needed()
-            header.click()
-            frame = page.frame_locator("iframe").first  # the HTML attachment's preview
-            frame.locator("#savings").wait_for(timeout=10_000)
-            rows = frame.locator("#savings tbody tr")
-            assert rows.count() == 1 and "gpt-4o-mini" in rows.first.inner_text()
-            assert "$423.00" in frame.locator("#savings tfoot").inner_text()
-            # the whole table is in the preview: nothing cut off at the bottom or the right of its frame
-            fits = frame.locator("html").evaluate(
-                "h => [h.scrollHeight <= h.clientHeight, h.scrollWidth <= h.clientWidth, h.clientHeight]")
-            assert fits[:2] == [True, True], fits
-            shot = ROOT / "reports" / "report-screenshot.png"
-            shot.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    with browser_page(1400, 1600) as page:
+        page.goto(report.index.as_uri())
+        page.get_by_text("Business value", exact=True).first.click()   # epic
+        page.get_by_text("Cost optimization", exact=True).first.click()  # feature
+        page.get_by_text("Savings journey", exact=True).first.click()    # story
+        page.get_by_text(SCENARIO).first.click()
+        page.get_by_text("Timeline: Alice").first.click()
+        timeline = page.locator('[data-testid="image-attachment-content"] img').first
+        timeline.wait_for(timeout=10_000)
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=timeline.element_handle(),
+                               timeout=10_000)
+        assert timeline.evaluate("img => img.naturalWidth") >= 900  # the SVG decoded at its own width
+        header = page.get_by_text("Savings shown to Alice").first
+        header.scroll_into_view_if_needed()
+        header.click()
+        frame = page.frame_locator("iframe").first  # the HTML attachment's preview
+        frame.locator("#savings").wait_for(timeout=10_000)
+        rows = frame.locator("#savings tbody tr")
+        assert rows.count() == 1 and "gpt-4o-mini" in rows.first.inner_text()
+        assert "$423.00" in frame.locator("#savings tfoot").inner_text()
+        # the whole table is in the preview: nothing cut off at the bottom or the right of its frame
+        fits = frame.locator("html").evaluate(
+            "h => [h.scrollHeight <= h.clientHeight, h.scrollWidth <= h.clientWidth, h.clientHeight]")
+        assert fits[:2] == [True, True], fits
+        shot = ROOT / "reports" / "report-screenshot.png"
+        shot.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
 
 
 def test_first_page_shows_the_epics_the_business_summary_and_the_quality_gate(report):
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(report.index.as_uri())
-            tree = page.get_by_text("Business value", exact=True).first  # the epic, at the top of the tree
-            tree.wait_for(timeout=10_000)
-            assert page.get_by_text("features/business_value").count() == 0  # not grouped by folder
-            shot = ROOT / "reports" / "report-first-page.png"
-            shot.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(shot))
-            tree.click()
-            page.get_by_text("Cost optimization", exact=True).first.click()
-            page.get_by_text("Savings journey", exact=True).first.wait_for(timeout=5_000)
+    with browser_page(1400, 1100) as page:
+        page.goto(report.index.as_uri())
+        tree = page.get_by_text("Business value", exact=True).first  # the epic, at the top of the tree
+        tree.wait_for(timeout=10_000)
+        assert page.get_by_text("features/business_value").count() == 0  # not grouped by folder
+        shot = ROOT / "reports" / "report-first-page.png"
+        shot.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(shot))
+        tree.click()
+        page.get_by_text("Cost optimization", exact=True).first.click()
+        page.get_by_text("Savings journey", exact=True).first.wait_for(timeout=5_000)
 
-            page.get_by_text("Global Attachments").first.click()
-            page.get_by_text("Business summary").first.click()
-            page.get_by_text("Business value demonstrated").first.wait_for(timeout=10_000)
-            text = page.locator("body").inner_text()
-            assert "$423.00 a month of savings shown to users in 1 passing scenario(s)" in text
-            assert "PASSED: 1 scenarios passed, 0 failed." in text and "Failures by category" in text
+        page.get_by_text("Global Attachments").first.click()
+        page.get_by_text("Business summary").first.click()
+        page.get_by_text("Business value demonstrated").first.wait_for(timeout=10_000)
+        text = page.locator("body").inner_text()
+        assert "$423.00 a month of savings shown to users in 1 passing scenario(s)" in text
+        assert "PASSED: 1 scenarios passed, 0 failed." in text and "Failures by category" in text
 
-            page.get_by_text("Quality Gates").first.click()
-            page.get_by_text("critical-scenarios/maxFailures").first.wait_for(timeout=10_000)
-            assert "The number of failed tests 0 is within the allowed threshold value 0" in \
-                page.locator("body").inner_text()
-        finally:
-            browser.close()
+        page.get_by_text("Quality Gates").first.click()
+        page.get_by_text("critical-scenarios/maxFailures").first.wait_for(timeout=10_000)
+        assert "The number of failed tests 0 is within the allowed threshold value 0" in \
+            page.locator("body").inner_text()
 
 
 def test_a_failing_critical_scenario_fails_the_quality_gate_and_the_report_build(tmp_path):
@@ -141,30 +142,24 @@ def test_report_shows_trends_across_runs(report, tmp_path):
     (from the history) beside this one ("Latest")."""
     import re
 
-    from playwright.sync_api import sync_playwright
     work = report.index.parent.parent
     history = tmp_path / "history.jsonl"
     shutil.copy(work / "history.jsonl", history)  # the history of the runs before this one
     runs_before = len(history.read_text(encoding="utf-8").splitlines())
     second = html_report.build(work / "results", tmp_path / "html", history)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(second.index.as_uri())
-            page.get_by_text("Report", exact=True).first.click()  # the page menu: Report, Graphs, Timeline
-            page.get_by_text("Graphs", exact=True).first.click()
-            for title in ("Results across runs", "Run duration across runs"):
-                widget = page.locator("[data-drop-shadow]").filter(has_text=title).first
-                widget.locator("svg").first.wait_for(timeout=10_000)
-                ticks = [t.strip() for t in widget.locator("svg text").all_text_contents()]
-                earlier = [t for t in ticks if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", t)]
-                assert runs_before >= 1 and "Latest" in ticks and len(earlier) == runs_before, (title, ticks)
-            shot = ROOT / "reports" / "report-trends.png"
-            shot.parent.mkdir(exist_ok=True)
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    with browser_page(1400, 1100) as page:
+        page.goto(second.index.as_uri())
+        page.get_by_text("Report", exact=True).first.click()  # the page menu: Report, Graphs, Timeline
+        page.get_by_text("Graphs", exact=True).first.click()
+        for title in ("Results across runs", "Run duration across runs"):
+            widget = page.locator("[data-drop-shadow]").filter(has_text=title).first
+            widget.locator("svg").first.wait_for(timeout=10_000)
+            ticks = [t.strip() for t in widget.locator("svg text").all_text_contents()]
+            earlier = [t for t in ticks if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", t)]
+            assert runs_before >= 1 and "Latest" in ticks and len(earlier) == runs_before, (title, ticks)
+        shot = ROOT / "reports" / "report-trends.png"
+        shot.parent.mkdir(exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
     html = second.index.read_text(encoding="utf-8")
     assert "googletagmanager" not in html and "gtag(" not in html
 
@@ -174,22 +169,15 @@ def test_savings_preview_with_three_recommendations_fits_a_default_frame():
     recommendations and the totals fit it, also in a narrow window."""
     import html as html_lib
 
-    from playwright.sync_api import sync_playwright
-
     from acceptance import samples
     from acceptance.reporting import visuals
     cost = samples.cost_optimizer_result()
     recs = (cost["recommendations"] * 3)[:3]
     table = visuals.savings_table_html({**cost, "recommendations": recs}, "Alice")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 700, "height": 400})
-            page.set_content(f'<iframe width="100%" frameborder="0" srcdoc="{html_lib.escape(table)}"></iframe>')
-            frame = page.frame_locator("iframe").first
-            frame.locator("#savings tfoot").wait_for(timeout=10_000)
-            assert frame.locator("#savings tbody tr").count() == 3
-            sizes = frame.locator("html").evaluate("h => [h.scrollHeight, h.clientHeight, h.scrollWidth, h.clientWidth]")
-            assert sizes[0] <= sizes[1] == 150 and sizes[2] <= sizes[3], sizes
-        finally:
-            browser.close()
+    with browser_page(700, 400) as page:
+        page.set_content(f'<iframe width="100%" frameborder="0" srcdoc="{html_lib.escape(table)}"></iframe>')
+        frame = page.frame_locator("iframe").first
+        frame.locator("#savings tfoot").wait_for(timeout=10_000)
+        assert frame.locator("#savings tbody tr").count() == 3
+        sizes = frame.locator("html").evaluate("h => [h.scrollHeight, h.clientHeight, h.scrollWidth, h.clientWidth]")
+        assert sizes[0] <= sizes[1] == 150 and sizes[2] <= sizes[3], sizes
