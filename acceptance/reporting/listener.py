@@ -38,17 +38,29 @@ class RedactingFileLogger(AllureFileLogger):
             data = data if isinstance(data, str) else bytes(data).decode("utf-8")
         except UnicodeDecodeError:
             data = bytes(data)
-        if isinstance(data, str):
-            try:
-                data = str(self.redact(data)).encode("utf-8")
-            except Exception:  # noqa: BLE001 - fail closed
-                data = b"[content withheld: redaction failed]"
+        self._write(file_name, lambda: str(self.redact(data)).encode("utf-8") if isinstance(data, str) else data)
+
+    def _write(self, file_name: str, content: Callable[[], bytes]) -> None:
+        try:
+            data = content()
+        except Exception:  # noqa: BLE001 - fail closed
+            data = b"[content withheld: redaction failed]"
         (self.report_dir / f"{file_name}.tmp").write_bytes(data)
         os.replace(self.report_dir / f"{file_name}.tmp", self.report_dir / file_name)
 
+    def _values(self, obj: Any) -> Any:
+        """Every string of a result redacted as a value (masking the serialised text could cut across the
+        JSON quoting: a token cut short in a message swallowed the text after it)."""
+        if isinstance(obj, str):
+            return str(self.redact(obj))
+        if isinstance(obj, dict):
+            return {key: self._values(value) for key, value in obj.items()}
+        return [self._values(value) for value in obj] if isinstance(obj, list) else obj
+
     def _item(self, item: Any) -> None:
-        data = json.dumps(attr.asdict(item, filter=lambda _, v: v or v is False), ensure_ascii=False)
-        self._save(item.file_pattern.format(prefix=uuid4()), data)
+        data = attr.asdict(item, filter=lambda _, v: v or v is False)
+        self._write(item.file_pattern.format(prefix=uuid4()),
+                    lambda: json.dumps(self._values(data), ensure_ascii=False).encode("utf-8"))
 
     report_result = hookimpl(lambda self, result: self._item(result))
     report_container = hookimpl(lambda self, container: self._item(container))

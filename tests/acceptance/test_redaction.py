@@ -208,3 +208,22 @@ def test_no_jwt_survives_redaction_of_random_nesting(case):
             assert token not in text
             header, payload, _sig = token.split(".")
             assert f"{header}.{payload}" not in text
+
+
+def test_a_result_whose_message_cuts_a_token_short_stays_valid_json(tmp_path):
+    """The results writer redacts a result's values, not its serialised text: a message that cuts a
+    token short (``"refresh_token":"eyJ…``) once made the mask swallow the JSON after it."""
+    import json
+
+    from allure_commons.model2 import Status, StatusDetails, TestResult
+
+    from acceptance.redaction import Redactor
+    from acceptance.reporting.listener import RedactingFileLogger
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+    message = f'answered 200: {{"access_token":"{token}","refresh_token":"eyJ…'
+    result = TestResult(uuid="u1", name="n", status=Status.FAILED,
+                        statusDetails=StatusDetails(message=message, trace='trace with "quotes"'))
+    RedactingFileLogger(tmp_path, Redactor().redact).report_result(result)
+    written = json.loads(next(tmp_path.glob("*-result.json")).read_text(encoding="utf-8"))
+    assert written["statusDetails"]["trace"] == 'trace with "quotes"'
+    assert token not in json.dumps(written) and written["statusDetails"]["message"].startswith("answered 200")
