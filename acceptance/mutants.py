@@ -89,6 +89,10 @@ class Outcome:
     seconds: float = 0.0
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # (scenario, category, message)
     error: str = ""
+    output: str = ""  # the end of behave's output, shown when the fault was not killed as expected
+
+
+KEPT = ROOT / "reports" / "mutants"  # results of the faults a run did not kill as expected
 
 
 def categorise(message: str, status: str, categories: list[dict]) -> str:
@@ -135,7 +139,7 @@ def mutate(fault: str, work: Path, extra: list[str], timeout: float) -> Outcome:
         outcome.error = f"the suite did not finish within {timeout:g} s"
         outcome.seconds = time.monotonic() - started
         return outcome
-    outcome.seconds = time.monotonic() - started
+    outcome.seconds, outcome.output = time.monotonic() - started, output
     outcome.failures = failures_in(results)
     outcome.killed = bool(outcome.failures) and code != 0
     matching = [f for f in outcome.failures if f[1] == expected]
@@ -210,6 +214,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Trying {len(faults)} fault(s), {args.jobs} at a time…", flush=True)
         with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
             outcomes = list(pool.map(lambda f: mutate(f, work, extra, args.timeout), faults))
+        for o in outcomes:
+            if not o.as_expected:  # the evidence of a miss outlives the temporary folder
+                kept = KEPT / o.fault
+                shutil.rmtree(kept, ignore_errors=True)
+                shutil.copytree(work / o.fault, kept, dirs_exist_ok=True)
+                print(f"--- {o.fault} was not killed as expected; its results are in {kept}; behave said:\n"
+                      + "\n".join(o.output.strip().splitlines()[-15:]), file=sys.stderr)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
