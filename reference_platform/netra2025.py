@@ -1,6 +1,6 @@
 """The ``netra-2025`` dialect: the WebSocket protocol Netra's published command-line client speaks
 (``netra-zen`` 1.4.2, ``scripts/agent_cli.py``). Where that client and the contract disagree, this
-dialect follows the client; ``docs/netra-2025.md`` lists every difference.
+dialect follows the client; ``contract/CONTRACT.md`` section 9 (N25-1..N25-13) lists every difference.
 
 * Credentials: the sub-protocol entries ``jwt.<env>.<JWT>``, ``jwt-auth.<env>.<JWT>``,
   ``bearer.<env>.<JWT>``, ``staging-auth.<JWT>`` and the same without ``<env>`` (the raw JWT, not
