@@ -36,13 +36,16 @@ def _looks_like_jwt(text: str) -> bool:
     return len(parts) == 3 and all(parts[:2])
 
 
-def subprotocol_token(entries: list[str]) -> tuple[str | None, str | None]:
-    """(entry, jwt) of the first entry carrying a credential; (None, None) when none does.
+def subprotocol_token(entries: list[str], last: bool = False) -> tuple[str | None, str | None]:
+    """(entry, jwt) of the first entry carrying a credential (the last one with ``last``, the
+    ``subprotocol_echo_last`` variation: which readable entry is selected is the server's choice, N25-3);
+    (None, None) when none does.
 
-    An entry that has a known prefix but no readable token gives (entry, "") (malformed credentials).
+    An entry that has a known prefix but no readable token gives (entry, "") (malformed credentials)
+    when no entry is readable.
     """
     malformed: str | None = None
-    for entry in entries:
+    for entry in (reversed(entries) if last else entries):
         prefix = next((p for p in PREFIXES if entry.startswith(p)), None)
         if prefix is None:
             continue
@@ -77,10 +80,14 @@ def render(canonical: dict[str, Any]) -> dict[str, Any]:
 class Offer:
     """What the handshake offers one connection: a thread id and the id of its first run there."""
 
-    def __init__(self):
-        self.thread_id = f"thread_{uuid.uuid4().hex}"
-        self.run_id: str | None = f"run_{uuid.uuid4().hex[:24]}"
-        self.request_id = f"req_{uuid.uuid4().hex[:16]}"
+    def __init__(self, plain_uuids: bool = False):
+        # the offered thread and run are a thread and a run like any other: their ids take the same form
+        # (plain UUIDs under the uuid_ids variation)
+        def new(prefix: str, digits: int) -> str:
+            return str(uuid.uuid4()) if plain_uuids else f"{prefix}_{uuid.uuid4().hex[:digits]}"
+        self.thread_id = new("thread", 32)
+        self.run_id: str | None = new("run", 24)
+        self.request_id = new("req", 16)
         self.acknowledged = False
         self.thread_created = False
 
