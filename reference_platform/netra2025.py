@@ -5,12 +5,13 @@ dialect follows the client; ``contract/CONTRACT.md`` section 9 (N25-1..N25-13) l
 * Credentials: the sub-protocol entries ``jwt.<env>.<JWT>``, ``jwt-auth.<env>.<JWT>``,
   ``bearer.<env>.<JWT>``, ``staging-auth.<JWT>`` and the same without ``<env>`` (the raw JWT, not
   base64url); the contract's ``jwt.<base64url(JWT)>`` still counts. The server selects and echoes
-  the first entry it can read.
+  the first entry it can read (the last one under the ``subprotocol_echo_last`` variation).
 * Handshake: after ``connection_established`` the server offers ``handshake_response`` (top-level
   ``thread_id``, ``run_id``, ``request_id``, ``timestamp``); the client answers
   ``handshake_acknowledged`` with that ``thread_id``, and the server confirms ``handshake_complete``.
   The offered thread is created when the first message names it; the first run in it carries the
-  offered run id.
+  offered run id. The variations ``offered_thread_created_early``, ``offered_run_id_unused`` and
+  ``client_run_id_adopted`` make the other conforming choices (CONTRACT.md N25-6, N25-7).
 * Frames of agent runs and errors are flat (details at the top level, where the client reads them),
   tool output is ``output`` and an error's text is ``error``. Other frames keep the contract's form.
 * A run sends one terminal frame, its own; sub-agents send ``agent_started`` but no terminal frame.
