@@ -208,3 +208,14 @@ def test_no_jwt_survives_redaction_of_random_nesting(case):
             assert token not in text
             header, payload, _sig = token.split(".")
             assert f"{header}.{payload}" not in text
+
+
+def test_a_token_cut_short_in_an_excerpt_is_masked_without_breaking_the_enclosing_json():
+    """A failure message quotes a response body cut short ("eyJ…") inside an Allure result file: the
+    mask stops at the end of the message's string, so the result file stays valid JSON with its trace."""
+    message = 'answered 200: {"access_token":"eyJa.b.c","refresh_token":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOi\u2026'
+    text = json.dumps({"statusDetails": {"message": message, "trace": 'File "steps.py", line 1'}, "name": "n"})
+    out = json.loads(Redactor().redact_text(text))
+    assert out["statusDetails"]["trace"] == 'File "steps.py", line 1' and out["name"] == "n"
+    assert out["statusDetails"]["message"].endswith('"refresh_token":"<redacted>')
+    assert "eyJhbGciOi" not in json.dumps(out)
