@@ -108,6 +108,18 @@ class Actor:
             value = token or self.access_token
         return self.new_session(Credential(form, value)).open()
 
+    def offered_thread_ids(self) -> set[str]:
+        """The threads the handshakes of this actor's chats offered (netra-2025, N25-4); empty otherwise.
+
+        Whether an offered thread exists before a run uses it is the platform's choice (N25-6), so a
+        check of the actor's thread list may meet them, empty."""
+        offered = set()
+        for session in self.sessions:
+            offer = session.handshake.offer if session.handshake is not None else None
+            if offer is not None and isinstance(offer.raw.get("thread_id"), str):
+                offered.add(offer.raw["thread_id"])
+        return offered
+
     @property
     def chat(self) -> ChatSession:
         """The actor's most recent open socket (opened on first use)."""

@@ -17,8 +17,10 @@ CONTRACT_MD = CONTRACT_DIR / "CONTRACT.md"
 OPENAPI = CONTRACT_DIR / "openapi.yaml"
 ASYNCAPI = CONTRACT_DIR / "asyncapi.yaml"
 
-CLAUSE_ID = re.compile(r"\*\*\[((?:SVC|AUTH|REST|WS|RUN|COST|DET|TOL)-\d+\.\d+)\]\*\*")
-ANY_CLAUSE_REF = re.compile(r"\b((?:SVC|AUTH|REST|WS|RUN|COST|DET|TOL)-\d+\.\d+)\b")
+# sections 1-8: <area>-<section>.<n>; a Compat dialect's clauses (section 9): <dialect prefix>-<n>
+_ID = r"(?:(?:SVC|AUTH|REST|WS|RUN|COST|DET|TOL)-\d+\.\d+|N25-\d+)"
+CLAUSE_ID = re.compile(rf"\*\*\[({_ID})\]\*\*")
+ANY_CLAUSE_REF = re.compile(rf"\b({_ID})\b(?!\.\d)")
 VERSION = re.compile(r"^\*\*Version (\d+\.\d+)\.\*\*", re.MULTILINE)
 
 
@@ -35,7 +37,7 @@ class Clause:
 
 def _plain(line: str) -> str:
     line = CLAUSE_ID.sub("", line)
-    line = re.sub(r"\[(?:SVC|AUTH|REST|WS|RUN|COST|DET|TOL)-\d+\.\d+\]", "", line)
+    line = re.sub(rf"\[{_ID}\]", "", line)
     line = line.replace("`", "").replace("**", "").strip(" -|/")
     return re.sub(r"\s+", " ", re.sub(r"\s*\|\s*", " | ", line)).strip(" |")
 

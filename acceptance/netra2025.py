@@ -1,5 +1,5 @@
 """The ``netra-2025`` dialect on the client side: what the suite does differently when a target is declared
-with ``platform_dialect=netra-2025`` (docs/netra-2025.md, clauses N25-1..N25-13).
+with ``platform_dialect=netra-2025`` (contract/CONTRACT.md section 9, clauses N25-1..N25-13; docs/netra-2025.md).
 
 * :func:`subprotocol_entry`: the sub-protocol credential as Netra's client offers it (N25-3).
 * :data:`HANDSHAKE_TYPES`, :func:`offer_problem`: the handshake after ``connection_established`` (N25-4).

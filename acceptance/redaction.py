@@ -50,9 +50,12 @@ _KEYED_VALUE_RE = re.compile(
     rf"""(?P<head>(?P<q>["'])(?:{_SENSITIVE_KEY_ALT})(?P=q)\s*:\s*)(?P<vq>["'])(?P<value>(?:\\.|(?!(?P=vq)).)*)(?P=vq)""",
     re.IGNORECASE,
 )
-# the same inside a JSON text embedded in a JSON string: \"key\": \"value\"
+# the same inside a JSON text embedded in a JSON string: \"key\": \"value\". The value never crosses a bare
+# quote (the end of the enclosing string): a value cut short there (an excerpt ending in "…") is masked
+# up to it, and the enclosing JSON stays intact
 _ESCAPED_KEYED_VALUE_RE = re.compile(
-    r'(?P<head>\\"(?:' + _SENSITIVE_KEY_ALT + r')\\"\s*:\s*)(?P<vq>\\")(?P<value>(?:(?!\\").)*)\\"',
+    r'(?P<head>\\"(?:' + _SENSITIVE_KEY_ALT + r')\\"\s*:\s*)(?P<vq>\\")(?P<value>(?:(?!\\")[^"])*)'
+    r'(?P<end>\\"|(?="))',
     re.IGNORECASE,
 )
 # header lines "Authorization: ..." / "X-E2E-Bypass-Key: ..."
@@ -128,7 +131,7 @@ class Redactor:
         out = _QUERY_RE.sub(lambda m: m.group(1) + MASK, out)
         out = _SUBPROTOCOL_RE.sub(lambda m: m.group(1) + MASK, out)
         out = _KEYED_VALUE_RE.sub(self._mask_keyed, out)
-        out = _ESCAPED_KEYED_VALUE_RE.sub(self._mask_keyed, out)
+        out = _ESCAPED_KEYED_VALUE_RE.sub(self._mask_escaped_keyed, out)
         out = _HEADER_LINE_RE.sub(lambda m: m.group("head") + (
             m.group("value") if "<redacted" in m.group("value") else MASK), out)
         out = _mask_jwts(out)
@@ -144,6 +147,13 @@ class Redactor:
             return m.group(0)
         mask = JWT_MASK if _JWT_FULL.match(value) else MASK
         return f"{m.group('head')}{m.group('vq')}{mask}{m.group('vq')}"
+
+    @classmethod
+    def _mask_escaped_keyed(cls, m: re.Match) -> str:
+        masked = cls._mask_keyed(m)
+        if m.group("end") or masked == m.group(0):
+            return masked
+        return masked[:-len(m.group("vq"))]  # cut short at the end of its string: no closing quote to keep
 
     def _mask_value(self, value: Any) -> Any:
         if value is None or value == "":

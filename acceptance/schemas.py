@@ -43,6 +43,7 @@ __all__ = [
     "CLIENT_FRAME_TYPES",
     "BODY_SCHEMAS",
     "FRAME_SCHEMAS",
+    "DIALECT_FRAME_TYPES",
     "SCHEMA_NAMES",
     "Violation",
     "documents",
@@ -134,8 +135,18 @@ def _server_and_client_messages() -> tuple[dict[str, str], dict[str, str]]:
             key = ref["$ref"].rsplit("/", 1)[-1]
             message_ref = channel_messages[key]["$ref"]  # "#/components/messages/<name>"
             message = _pointer(doc, message_ref[1:])
+            if message.get("x-dialect"):
+                # a Compat dialect's own frames (netra-2025's handshake, N25-4): checked by that dialect's
+                # client code (acceptance.netra2025); from any other target they are frames of a type the
+                # contract does not name (TOL-8.2), envelope only
+                DIALECT_FRAME_TYPES.setdefault(message["x-dialect"], set()).add(message["name"])
+                continue
             target[message["name"]] = f"{ASYNCAPI_NAME}{message['payload']['$ref']}"
     return server, client
+
+
+DIALECT_FRAME_TYPES: dict[str, set[str]] = {}
+"""Dialect name -> the frame types only that Compat dialect has (``x-dialect`` in asyncapi.yaml)."""
 
 
 FRAME_SCHEMAS, CLIENT_FRAME_SCHEMAS = _server_and_client_messages()

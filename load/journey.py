@@ -18,7 +18,10 @@ Frame accounting, for one run (every frame carrying its ``run_id``):
 * **incomplete agents** (always): an agent of the run whose live frames do not begin with
   ``agent_started`` and end with exactly one terminal event (``agent_completed``/``agent_error``/
   ``agent_stopped``), or a tool pair left open. This alone (``--verify lifecycle``) misses a lost
-  ``agent_thinking`` frame; the replay comparison does not.
+  ``agent_thinking`` frame; the replay comparison does not. Against a ``netra-2025`` target
+  (``platform_dialect``) a run sends one terminal frame, the top agent's; a sub-agent (its
+  ``agent_started`` names a ``parent_agent``) is incomplete when it sends a terminal frame of its own
+  (CONTRACT.md N25-12). The chat opens as the suite's actors open it, handshake included (N25-4).
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from acceptance import netra2025
 from acceptance.chat import ChatSession, Credential, RunRecord
 from acceptance.events import TERMINAL_EVENT_TYPES, Event
 
@@ -60,8 +64,9 @@ class FrameCheck:
         return "; ".join(parts)
 
 
-def incomplete_agents(events: Sequence[Event]) -> list[str]:
-    """Agents of one run whose frames do not form a complete lifecycle (see the module doc)."""
+def incomplete_agents(events: Sequence[Event], one_terminal_per_run: bool = False) -> list[str]:
+    """Agents of one run whose frames do not form a complete lifecycle (see the module doc);
+    ``one_terminal_per_run``: the netra-2025 rule, sub-agents send no terminal frame (N25-12)."""
     by_agent: dict[str, list[Event]] = {}
     for event in events:
         if event.is_agent_event:
@@ -75,13 +80,14 @@ def incomplete_agents(events: Sequence[Event]) -> list[str]:
                 open_tools[e.execution_id] = open_tools.get(e.execution_id, 0) + 1
             elif e.type == "tool_completed":
                 open_tools[e.execution_id] = open_tools.get(e.execution_id, 0) - 1
-        if (frames[0].type != "agent_started" or len(terminals) != 1 or frames[-1] is not terminals[0]
-                or any(open_tools.values())):
+        sub_agent = one_terminal_per_run and bool(frames[0].data.get("parent_agent"))
+        ends_right = (not terminals) if sub_agent else (len(terminals) == 1 and frames[-1] is terminals[0])
+        if frames[0].type != "agent_started" or not ends_right or any(open_tools.values()):
             bad.append(agent)
     return bad
 
 
-def compare(live: Sequence[Event], replay: Sequence[Event] | None) -> FrameCheck:
+def compare(live: Sequence[Event], replay: Sequence[Event] | None, one_terminal_per_run: bool = False) -> FrameCheck:
     """The frame accounting of one run: ``live`` as received, ``replay`` as resumed from the start."""
     live_ids = [e.message_id for e in live]
     first_seen: list[str | None] = []
@@ -89,7 +95,7 @@ def compare(live: Sequence[Event], replay: Sequence[Event] | None) -> FrameCheck
         if mid not in first_seen:
             first_seen.append(mid)
     check = FrameCheck(live=len(live), duplicated=len(live_ids) - len(first_seen),
-                       incomplete_agents=incomplete_agents(live))
+                       incomplete_agents=incomplete_agents(live, one_terminal_per_run))
     if replay is not None:
         replay_ids = [e.message_id for e in replay]
         check.replayed = len(replay_ids)
@@ -119,16 +125,20 @@ class ChatJourney:
 
     def __init__(self, ws_url: str, access_token: str, *, question: str = DEFAULT_QUESTION,
                  agent: str | None = None, first_event_timeout: float = 5.0, run_timeout: float = 60.0,
-                 verify: str = "replay", client_dialect: str = "payload", open_timeout: float = 10.0):
+                 verify: str = "replay", client_dialect: str = "payload", open_timeout: float = 10.0,
+                 platform_dialect: str = "canonical", environment: str = "development"):
         if verify not in VERIFY_MODES:
             raise ValueError(f"verify must be one of {', '.join(VERIFY_MODES)}")
         self.ws_url, self.token, self.question, self.agent = ws_url, access_token, question, agent
         self.first_event_timeout, self.run_timeout, self.verify = first_event_timeout, run_timeout, verify
         self.client_dialect, self.open_timeout = client_dialect, open_timeout
+        self.platform_dialect, self.environment = platform_dialect, environment
 
     def _session(self) -> ChatSession:
+        """A chat as the suite's actors open it, in the target's dialect (netra-2025: with its handshake)."""
         return ChatSession(self.ws_url, Credential("bearer", self.token), client_dialect=self.client_dialect,
-                           open_timeout=self.open_timeout)
+                           open_timeout=self.open_timeout, platform_dialect=self.platform_dialect,
+                           environment=self.environment, contract_checks=False)
 
     def run(self) -> JourneyOutcome:
         outcome = JourneyOutcome()
@@ -157,7 +167,7 @@ class ChatJourney:
             replay = None
             if self.verify == "replay":
                 replay = self._replay(started, sessions)
-            outcome.check = compare(started.events, replay)
+            outcome.check = compare(started.events, replay, netra2025.one_terminal_per_run(self.platform_dialect))
             outcome.verify_s = time.monotonic() - t1
         except BaseException as exc:  # noqa: BLE001 - reported as the stage's failure (GreenletExit re-raised)
             outcome.failed_stage, outcome.error = stage, exc

@@ -79,6 +79,10 @@ def _options(parser):
     group.add_argument("--verify", choices=VERIFY_MODES, default="replay",
                        help="replay: compare with a resume_run replay (finds every lost frame); lifecycle: only "
                             "check each agent's lifecycle")
+    group.add_argument("--platform-dialect", choices=("canonical", "netra", "netra-2025"), default="canonical",
+                       help="the dialect the target speaks, as the suite's -D platform_dialect (netra-2025: the "
+                            "handshake of Netra's published client, one terminal frame per run)")
+    group.add_argument("--environment", default="development", help="the target's environment name")
     group.add_argument("--first-event-timeout", type=float, default=5.0)
     group.add_argument("--run-timeout", type=float, default=60.0)
     group.add_argument("--usage-days", type=int, default=10, help="days of usage each user stores (0: none)")
@@ -180,7 +184,8 @@ class ChatUser(HttpUser):
         options = self.environment.parsed_options
         journey = ChatJourney(self.ws_url, self.token, question=options.question, agent=options.agent or None,
                               first_event_timeout=options.first_event_timeout, run_timeout=options.run_timeout,
-                              verify=options.verify)
+                              verify=options.verify, platform_dialect=options.platform_dialect,
+                              environment=options.environment)
         outcome: JourneyOutcome = journey.run()
         check = outcome.check
         stages = (("open chat", "open chat", outcome.open_s),

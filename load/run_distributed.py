@@ -124,7 +124,7 @@ def read_stats(path: Path) -> dict[str, dict[str, str]]:
 
 def run(users: int, spawn_rate: float, run_time: float, *, workers: int = 2, host: str | None = None,
         pacing: str = "0", out: Path = ROOT / "reports" / "load", stop_timeout: float = 30,
-        extra: list[str] | None = None, quiet: bool = False) -> LoadResult:
+        extra: list[str] | None = None, quiet: bool = False, platform_dialect: str = "canonical") -> LoadResult:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("stats*.csv"):
@@ -138,7 +138,8 @@ def run(users: int, spawn_rate: float, run_time: float, *, workers: int = 2, hos
     say = (lambda *_: None) if quiet else (lambda m: print(m, flush=True))
     try:
         if host is None:
-            target = EmbeddedTarget(pacing=pacing, log=out / "platform.log").start()
+            target = EmbeddedTarget(pacing=pacing, log=out / "platform.log",
+                                    extra_env={"PLATFORM_DIALECT": platform_dialect}).start()
             host = target.base_url
             env["E2E_OAUTH_SIMULATION_KEY"] = target.bypass_key
             say(f"reference platform at {host} (pacing {pacing} ms, log {out / 'platform.log'})")
@@ -147,7 +148,7 @@ def run(users: int, spawn_rate: float, run_time: float, *, workers: int = 2, hos
         run_args = ["--headless", "-u", str(users), "-r", f"{spawn_rate:g}", "-t", f"{run_time:g}s",
                     "--stop-timeout", f"{stop_timeout:g}", "--host", host, "--csv", str(out / "stats"),
                     "--journey-report", str(journey_report), "--only-summary", "--loglevel", loglevel,
-                    *extra]
+                    "--platform-dialect", platform_dialect, *extra]
         if workers:
             port = free_port()
             master = _spawn(common + ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
@@ -196,9 +197,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pacing", default="0", help="the started platform's frame delay, ms: '0' or '3-8'")
     parser.add_argument("--stop-timeout", type=float, default=30)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "load")
+    parser.add_argument("--platform-dialect", choices=("canonical", "netra", "netra-2025"), default="canonical",
+                        help="the dialect the target speaks (the started platform is started in it)")
     args, extra = parser.parse_known_args(argv)
     result = run(args.users, args.spawn_rate, args.run_time, workers=args.workers, host=args.host,
-                 pacing=args.pacing, out=args.out, stop_timeout=args.stop_timeout, extra=extra)
+                 pacing=args.pacing, out=args.out, stop_timeout=args.stop_timeout, extra=extra,
+                 platform_dialect=args.platform_dialect)
     return result.exit_code
 
 

@@ -339,6 +339,7 @@ class RunManager:
         self.active: dict[str, int] = {}
         self._pruned_at = time.monotonic()
         self.warm: set[str] = set()  # users whose agents have warmed up (the cold_start variation)
+        self.adopted: set[str] = set()  # run ids taken from clients (client_run_id_adopted): never twice
 
     def _release(self, user_id: str) -> None:
         self.active[user_id] -= 1
@@ -356,11 +357,13 @@ class RunManager:
 
     async def start(self, conn, user, payload: dict[str, Any], default_agent: str | None,
                     field_name: str = "user_request", request_type: str = "start_agent",
-                    offer=None) -> dict | None:
+                    offer=None, client_run_id: Any = None) -> dict | None:
         """Starts a run or returns the error frame, checking in the contract's order.
 
-        ``offer`` (netra-2025): the thread the connection's handshake offered is created by its first run,
-        which carries the offered run id."""
+        ``offer`` (netra-2025): the thread the connection's handshake offered is created by its first run
+        (unless ``offered_thread_created_early`` created it with the handshake), which carries the offered
+        run id (unless ``offered_run_id_unused``). ``client_run_id``: the run id a netra-2025
+        ``user_message`` carried, adopted when not yet used (``client_run_id_adopted``)."""
         settings = self.state.settings
         if "agent:execute" not in user.permissions and not (
                 settings.dialect == "netra-2025" and "test" in user.permissions):  # what Netra's client asks for
@@ -401,6 +404,12 @@ class RunManager:
         self._prune()
         self.active[user.id] = self.active.get(user.id, 0) + 1  # admitted: the slot is held from here
         run_id = offer.take_run_id(payload.get("thread_id")) if offered else None
+        if run_id is not None and settings.variations.active("offered_run_id_unused"):
+            run_id = None  # the offer is used up all the same
+        if (isinstance(client_run_id, str) and client_run_id.strip() and len(client_run_id) <= 128
+                and client_run_id not in self.adopted and client_run_id not in self.runs):
+            run_id = client_run_id
+            self.adopted.add(client_run_id)
         run_id = run_id or (str(uuid.uuid4()) if settings.variations.active("uuid_ids")
                             else f"run_{random.getrandbits(96):024x}")
         stored = None

@@ -1,16 +1,17 @@
 """The ``netra-2025`` dialect: the WebSocket protocol Netra's published command-line client speaks
 (``netra-zen`` 1.4.2, ``scripts/agent_cli.py``). Where that client and the contract disagree, this
-dialect follows the client; ``docs/netra-2025.md`` lists every difference.
+dialect follows the client; ``contract/CONTRACT.md`` section 9 (N25-1..N25-13) lists every difference.
 
 * Credentials: the sub-protocol entries ``jwt.<env>.<JWT>``, ``jwt-auth.<env>.<JWT>``,
   ``bearer.<env>.<JWT>``, ``staging-auth.<JWT>`` and the same without ``<env>`` (the raw JWT, not
   base64url); the contract's ``jwt.<base64url(JWT)>`` still counts. The server selects and echoes
-  the first entry it can read.
+  the first entry it can read (the last one under the ``subprotocol_echo_last`` variation).
 * Handshake: after ``connection_established`` the server offers ``handshake_response`` (top-level
   ``thread_id``, ``run_id``, ``request_id``, ``timestamp``); the client answers
   ``handshake_acknowledged`` with that ``thread_id``, and the server confirms ``handshake_complete``.
   The offered thread is created when the first message names it; the first run in it carries the
-  offered run id.
+  offered run id. The variations ``offered_thread_created_early``, ``offered_run_id_unused`` and
+  ``client_run_id_adopted`` make the other conforming choices (CONTRACT.md N25-6, N25-7).
 * Frames of agent runs and errors are flat (details at the top level, where the client reads them),
   tool output is ``output`` and an error's text is ``error``. Other frames keep the contract's form.
 * A run sends one terminal frame, its own; sub-agents send ``agent_started`` but no terminal frame.
@@ -36,13 +37,16 @@ def _looks_like_jwt(text: str) -> bool:
     return len(parts) == 3 and all(parts[:2])
 
 
-def subprotocol_token(entries: list[str]) -> tuple[str | None, str | None]:
-    """(entry, jwt) of the first entry carrying a credential; (None, None) when none does.
+def subprotocol_token(entries: list[str], last: bool = False) -> tuple[str | None, str | None]:
+    """(entry, jwt) of the first entry carrying a credential (the last one with ``last``, the
+    ``subprotocol_echo_last`` variation: which readable entry is selected is the server's choice, N25-3);
+    (None, None) when none does.
 
-    An entry that has a known prefix but no readable token gives (entry, "") (malformed credentials).
+    An entry that has a known prefix but no readable token gives (entry, "") (malformed credentials)
+    when no entry is readable.
     """
     malformed: str | None = None
-    for entry in entries:
+    for entry in (reversed(entries) if last else entries):
         prefix = next((p for p in PREFIXES if entry.startswith(p)), None)
         if prefix is None:
             continue
@@ -77,10 +81,14 @@ def render(canonical: dict[str, Any]) -> dict[str, Any]:
 class Offer:
     """What the handshake offers one connection: a thread id and the id of its first run there."""
 
-    def __init__(self):
-        self.thread_id = f"thread_{uuid.uuid4().hex}"
-        self.run_id: str | None = f"run_{uuid.uuid4().hex[:24]}"
-        self.request_id = f"req_{uuid.uuid4().hex[:16]}"
+    def __init__(self, plain_uuids: bool = False):
+        # the offered thread and run are a thread and a run like any other: their ids take the same form
+        # (plain UUIDs under the uuid_ids variation)
+        def new(prefix: str, digits: int) -> str:
+            return str(uuid.uuid4()) if plain_uuids else f"{prefix}_{uuid.uuid4().hex[:digits]}"
+        self.thread_id = new("thread", 32)
+        self.run_id: str | None = new("run", 24)
+        self.request_id = new("req", 16)
         self.acknowledged = False
         self.thread_created = False
 

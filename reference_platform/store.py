@@ -314,9 +314,9 @@ class Store:
             return row.user_id
 
     # ---- threads and messages ---------------------------------------------------------
-    async def create_thread(self, user_id: str, title: str, metadata: dict) -> dict:
+    async def create_thread(self, user_id: str, title: str, metadata: dict, thread_id: str | None = None) -> dict:
         now = utcnow()
-        row = ThreadRow(id=new_id("thread", self.uuid_ids), user_id=user_id, title=title, meta=metadata,
+        row = ThreadRow(id=thread_id or new_id("thread", self.uuid_ids), user_id=user_id, title=title, meta=metadata,
                         created_at=now, updated_at=now)
         async with self._write, self.write_session() as s:
             s.add(row)

@@ -55,6 +55,11 @@ CATALOGUE: dict[str, str] = {
     "money_plain_numbers": "whole and one-decimal amounts are JSON numbers without trailing zeros (423, 423.5)",
     # rest bodies
     "extra_body_fields": "every REST JSON object body carries a field the contract does not name",
+    # the netra-2025 dialect's open choices (CONTRACT.md section 9; no effect in the other dialects)
+    "subprotocol_echo_last": "netra-2025: of the readable sub-protocol entries offered, the last is selected and echoed",
+    "offered_thread_created_early": "netra-2025: the offered thread is created with the handshake, before any run uses it",
+    "offered_run_id_unused": "netra-2025: the first run in the offered thread gets a new id, not the offered one",
+    "client_run_id_adopted": "netra-2025: a user_message's own run_id becomes the id of the run it starts",
     # answers that differ on every run
     "stochastic": "per run: random thinking counts, tool order, sub-agent order and pacing jitter",
 }

@@ -77,7 +77,8 @@ def vary(canonical: dict[str, Any], variations: Variations) -> dict[str, Any]:
     if variations.active("extra_frame_fields"):
         out["x_server"] = "reference-platform"
         data["x_region"] = "eu-west-1"
-    out["data"] = data
+    if "data" in canonical:  # a frame without details (netra-2025's handshake frames) gets none
+        out["data"] = data
     return out
 
 
@@ -162,10 +163,12 @@ class Hub:
 
 
 # ---- handshake ----------------------------------------------------------------------------
-def _subprotocol_token(ws: WebSocket, dialect: str) -> tuple[str | None, str | None]:
+def _subprotocol_token(ws: WebSocket, dialect: str,
+                       variations: Variations | None = None) -> tuple[str | None, str | None]:
     """(entry, jwt) of the first ``jwt.<base64url>`` subprotocol entry; (None, None) when absent."""
     if dialect == netra2025.NAME:
-        return netra2025.subprotocol_token(list(ws.scope.get("subprotocols") or []))
+        last = variations is not None and variations.active("subprotocol_echo_last")
+        return netra2025.subprotocol_token(list(ws.scope.get("subprotocols") or []), last=last)
     for entry in ws.scope.get("subprotocols") or []:
         if entry.startswith("jwt."):
             encoded = entry[4:]
@@ -182,7 +185,7 @@ async def authenticate(state, ws: WebSocket) -> tuple[Any, dict | None, str | No
     token = bearer_token(ws.headers)
     subprotocol = None
     if token is None:
-        subprotocol, token = _subprotocol_token(ws, state.settings.dialect)
+        subprotocol, token = _subprotocol_token(ws, state.settings.dialect, state.settings.variations)
     if token is None:
         token = ws.query_params.get("token")
     if token is None and "ticket" in ws.query_params:
@@ -233,7 +236,10 @@ async def websocket_endpoint(ws: WebSocket):
         "connection_id": conn.id, "user_id": user.id, "server_time": iso(utcnow()),
         "heartbeat_interval_s": heartbeat_s, "max_message_bytes": settings.max_message_bytes}))
     if settings.dialect == netra2025.NAME:
-        conn.offer = netra2025.Offer()
+        conn.offer = netra2025.Offer(plain_uuids=settings.variations.active("uuid_ids"))
+        if settings.variations.active("offered_thread_created_early"):
+            await state.store.create_thread(user.id, "New thread", {}, thread_id=conn.offer.thread_id)
+            conn.offer.thread_created = True
         conn.send({**conn.offer.response(iso(utcnow())), "message_id": message_id()})
     try:
         await receive_loop(state, conn, user)
@@ -328,8 +334,11 @@ async def on_user_message(state, conn, user, payload) -> None:
     translated = {"user_request": content, "agent": "supervisor"}
     if "thread_id" in payload:
         translated["thread_id"] = payload["thread_id"]
+    client_run_id = None
+    if conn.offer is not None and state.settings.variations.active("client_run_id_adopted"):
+        client_run_id = payload.get("run_id")  # netra-2025: Netra's client labels its message (N25-7)
     refusal = await state.runs.start(conn, user, translated, default_agent="supervisor", field_name="content",
-                                     request_type="user_message", offer=conn.offer)
+                                     request_type="user_message", offer=conn.offer, client_run_id=client_run_id)
     if refusal:
         conn.send(refusal)
 

@@ -138,3 +138,31 @@ def test_a_target_without_the_handshake_fails_as_a_contract_violation():
         session.close()
     finally:
         platform.stop()
+
+
+def test_empty_threads_the_handshake_offered_are_not_conversations_but_used_ones_are():
+    """N25-6: a platform may create the offered thread with the handshake (offered_thread_created_early).
+    A check of the user's conversations passes over such a thread while it is empty, and only then."""
+    from acceptance.actors import World
+    from acceptance.journeys.business import one_conversation
+    from acceptance.redaction import Redactor
+    from acceptance.rest import HttpClient
+    platform, cfg = embedded.start(config.load({"pacing_ms": "0-0", "platform_dialect": "netra-2025",
+                                                "platform_variations": "offered_thread_created_early"}, env={}))
+    world = World(cfg, HttpClient(), Redactor())
+    try:
+        alice = world.actor("Alice")
+        alice.ensure_account()
+        alice.ask("How can my team spend less on AI?")
+        session = alice.chat
+        session.wait_for_end(alice.last_run, 30)
+        offered = session.handshake.offer.raw["thread_id"]
+        assert offered != alice.last_run.thread_id and alice.offered_thread_ids() == {offered}
+        assert one_conversation(alice) == alice.last_run.thread_id
+        used = session.start("And in the offered thread?", thread_id=offered)
+        session.wait_for_end(used, 30)
+        with pytest.raises(ContractViolation, match="exactly the one conversation"):
+            one_conversation(alice)
+    finally:
+        world.teardown()
+        platform.stop()

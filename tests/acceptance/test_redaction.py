@@ -227,3 +227,14 @@ def test_a_result_whose_message_cuts_a_token_short_stays_valid_json(tmp_path):
     written = json.loads(next(tmp_path.glob("*-result.json")).read_text(encoding="utf-8"))
     assert written["statusDetails"]["trace"] == 'trace with "quotes"'
     assert token not in json.dumps(written) and written["statusDetails"]["message"].startswith("answered 200")
+
+
+def test_a_token_cut_short_in_an_excerpt_is_masked_without_breaking_the_enclosing_json():
+    """A failure message quotes a response body cut short ("eyJ…") inside an Allure result file: the
+    mask stops at the end of the message's string, so the result file stays valid JSON with its trace."""
+    message = 'answered 200: {"access_token":"eyJa.b.c","refresh_token":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOi\u2026'
+    text = json.dumps({"statusDetails": {"message": message, "trace": 'File "steps.py", line 1'}, "name": "n"})
+    out = json.loads(Redactor().redact_text(text))
+    assert out["statusDetails"]["trace"] == 'File "steps.py", line 1' and out["name"] == "n"
+    assert out["statusDetails"]["message"].endswith('"refresh_token":"<redacted>')
+    assert "eyJhbGciOi" not in json.dumps(out)

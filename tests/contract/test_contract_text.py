@@ -9,17 +9,23 @@ from acceptance import contract
 TEXT = contract.CONTRACT_MD.read_text(encoding="utf-8")
 
 
-def test_version_is_1_0():
-    assert contract.version() == "1.0"
+def test_version_is_1_1():
+    assert contract.version() == "1.1"
+    assert "- 1.1:" in TEXT[TEXT.index("## Changes"):]
 
 
 def test_clause_ids_are_unique_and_numbered_in_order():
-    defined = re.findall(r"\*\*\[([A-Z]+-\d+\.\d+)\]\*\*", TEXT)
+    defined = re.findall(r"\*\*\[([A-Z][A-Z0-9]*-[\d.]+)\]\*\*", TEXT)
+    assert defined == contract.CLAUSE_ID.findall(TEXT)  # every bold id has one of the two forms
     assert [cid for cid, n in Counter(defined).items() if n > 1] == []
     by_area: dict[str, list[tuple[int, int]]] = {}
     for clause in contract.clauses():
         area, number = clause.id.split("-")
-        section, item = map(int, number.split("."))
+        if "." in number:
+            section, item = map(int, number.split("."))
+        else:  # a Compat dialect's clause: <prefix>-<n>, all in section 9
+            assert clause.section.startswith("9. Compat"), clause
+            section, item = 9, int(number)
         by_area.setdefault(area, []).append((section, item))
     for area, numbers in by_area.items():
         items = [item for _, item in numbers]
@@ -39,6 +45,15 @@ def test_clause_count_and_tolerance_section():
     assert {"TOL-8.1", "TOL-8.2", "TOL-8.3", "TOL-8.4", "TOL-8.5"} <= set(ids)
     text = {c.id: c.text for c in contract.clauses()}
     assert "Unknown fields" in text["TOL-8.1"] and "Unknown server frame types" in text["TOL-8.2"]
+
+
+def test_the_netra_2025_dialect_is_in_the_contract_and_only_there():
+    ids = contract.clause_ids()
+    assert [i for i in ids if i.startswith("N25-")] == [f"N25-{n}" for n in range(1, 14)]
+    guide = (contract.ROOT / "docs" / "netra-2025.md").read_text(encoding="utf-8")
+    # the guide points at the clauses; it restates none of them as its own rule
+    assert not re.search(r"^- \*\*N25-\d+\*\*", guide, re.MULTILINE)
+    assert "contract/CONTRACT.md" in guide
 
 
 # the folder the contract came from lies outside the repository (spelt in pieces so that this file

@@ -37,7 +37,7 @@ def test_a_tag_naming_no_clause_and_a_missing_test_are_reported(tmp_path, monkey
 def test_the_command_prints_every_clause(capsys):
     assert main(["coverage"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"Contract 1.0: {len(contract.clause_ids())} clauses;")
+    assert out.startswith(f"Contract {contract.version()}: {len(contract.clause_ids())} clauses;")
     for cid in contract.clause_ids():
         assert f"\n{cid} " in out
     assert "Uncovered: none" in out

@@ -12,7 +12,8 @@ from jsonschema import Draft7Validator
 from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.readers import read_from_filename
 
-from acceptance import contract, schemas
+from acceptance import contract, netra2025, schemas
+from acceptance.events import normalize
 
 TEXT = contract.CONTRACT_MD.read_text(encoding="utf-8")
 ASYNCAPI_SPEC = contract.ROOT / "node_modules" / "@asyncapi" / "specs" / "schemas" / "3.0.0.json"
@@ -154,7 +155,10 @@ def asyncapi_frame_types() -> set[str]:
 
 def test_every_frame_type_is_in_both():
     assert contract_frame_types() == asyncapi_frame_types()
-    assert set(schemas.FRAME_TYPES) | set(schemas.CLIENT_FRAME_TYPES) == asyncapi_frame_types()
+    dialect_only = set().union(*schemas.DIALECT_FRAME_TYPES.values())
+    assert set(schemas.FRAME_TYPES) | set(schemas.CLIENT_FRAME_TYPES) | dialect_only == asyncapi_frame_types()
+    assert schemas.DIALECT_FRAME_TYPES == {
+        "netra-2025": set(netra2025.HANDSHAKE_TYPES) | {netra2025.HANDSHAKE_ACK}}
     assert set(schemas.CLIENT_FRAME_TYPES) == {"ping", "start_agent", "user_message", "stop_agent", "resume_run",
                                                "get_thread"}
 
@@ -202,4 +206,46 @@ def test_credential_forms_of_the_handshake_are_documented():
         ("httpApiKey", "query", "ticket")}
     binding = asyncapi()["channels"]["chat"]["bindings"]["ws"]
     assert set(binding["headers"]["properties"]) == {"Authorization", "Sec-WebSocket-Protocol"}
-    assert set(binding["query"]["properties"]) == {"token", "ticket"}
+    assert set(binding["query"]["properties"]) == {"token", "ticket", "env"}  # env: netra-2025 (N25-3)
+    n25 = schemes["netra2025Subprotocol"]["description"]
+    for form in ("jwt.<env>.<JWT>", "jwt-auth.<env>.<JWT>", "bearer.<env>.<JWT>", "staging-auth.<JWT>",
+                 "jwt.<JWT>", "jwt-auth.<JWT>", "bearer.<JWT>"):
+        assert f"`{form}`" in n25 and f"`{form}`" in TEXT[TEXT.index("**[N25-3]**"):TEXT.index("**[N25-4]**")]
+
+
+def _compat_n25_schemas() -> dict[str, dict]:
+    return {name: s for name, s in asyncapi()["components"]["schemas"].items() if name.startswith("CompatN25")}
+
+
+def test_netra_2025_compat_forms_are_documented_with_their_clauses():
+    forms = _compat_n25_schemas()
+    assert {s["x-clause"] for s in forms.values()} >= {"N25-4", "N25-7", "N25-8", "N25-9", "N25-10", "N25-13"}
+    assert all(s.get("x-compat") is True for s in forms.values())
+    for name in ("handshake_response", "handshake_acknowledged", "handshake_complete"):
+        message = asyncapi()["components"]["messages"][name]
+        assert message["x-dialect"] == "netra-2025" and message["x-clause"] == "N25-4"
+
+
+def test_netra_2025_compat_examples_conform_and_read_back_into_the_canonical_frames():
+    """Each Compat form's example passes its own schema; a flat event's example, read back as the suite's
+    client does, passes the canonical frame schema and is one Netra's client can read (N25-8..N25-13)."""
+    doc = asyncapi()
+    checked = 0
+    for name, form in _compat_n25_schemas().items():
+        place = f"{schemas.ASYNCAPI_NAME}#/components/schemas/{name}"
+        for example in form.get("examples", []):
+            assert schemas._violations(place, example) == [], (name, example)
+            if example["type"] in netra2025.FLAT_TYPES and example["type"] != "agent_thinking":
+                event = netra2025.to_canonical(normalize(example))
+                assert netra2025.wire_problem(event) is None, name
+            checked += 1
+        broken = {"type": "tool_completed", "message_id": "msg_1", "timestamp": "2026-01-01T00:00:00Z",
+                  "data": {"results": {}}}
+        assert schemas._violations(f"{schemas.ASYNCAPI_NAME}#/components/schemas/CompatN25FlatEvent", broken)
+    for name in ("handshake_response", "handshake_complete"):
+        for example in doc["components"]["messages"][name]["examples"]:
+            assert netra2025.offer_problem(normalize(example["payload"])) is None or name != "handshake_response"
+            assert schemas._violations(f"{schemas.ASYNCAPI_NAME}{doc['components']['messages'][name]['payload']['$ref']}",
+                                       example["payload"]) == []
+            checked += 1
+    assert checked >= 7

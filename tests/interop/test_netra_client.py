@@ -57,9 +57,10 @@ def netra_client() -> Path:
     return client_python()
 
 
-def start_platform(dialect: str, tmp_path: Path) -> EmbeddedPlatform:
+def start_platform(dialect: str, tmp_path: Path, variations: str = "") -> EmbeddedPlatform:
     env = {"PLATFORM_DIALECT": dialect, "PASSWORD_HASH_PROFILE": "light", "PACING_MIN_MS": "1",
-           "PACING_MAX_MS": "3", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'platform.db'}"}
+           "PACING_MAX_MS": "3", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'platform.db'}",
+           "PLATFORM_VARIATIONS": variations}
     return EmbeddedPlatform(Settings.from_env(env=env)).start()
 
 
@@ -93,8 +94,12 @@ def ask(python: Path, platform: EmbeddedPlatform, token: str, home: Path) -> str
 
 
 @pytest.mark.timeout(INSTALL_TIMEOUT_S + 300)  # the first test also installs the client (once)
-def test_the_published_netra_client_gets_the_saving_from_the_platform_in_netra_2025(netra_client, tmp_path):
-    platform = start_platform("netra-2025", tmp_path)
+@pytest.mark.parametrize("variations", ["", "all"], ids=["default", "all-variations"])
+def test_the_published_netra_client_gets_the_saving_from_the_platform_in_netra_2025(netra_client, tmp_path,
+                                                                                   variations):
+    """Also on a platform making every conforming choice (docs/variations.md), those the netra-2025 dialect
+    leaves open included: which entry is echoed, when the offered thread is created, which run id is used."""
+    platform = start_platform("netra-2025", tmp_path, variations)
     try:
         token = worked_example_user(platform)
         output = ask(netra_client, platform, token, tmp_path / "home")

@@ -163,3 +163,79 @@ def test_the_permissions_netras_client_asks_for_in_simulated_sign_in_may_start_a
         assert recv(reader)["code"] == "FORBIDDEN"
     finally:
         reader.close()
+
+
+# --------------------------------------------------------------------------- the dialect's open choices
+# (conforming variations, docs/variations.md; CONTRACT.md N25-3, N25-6, N25-7)
+
+@pytest.fixture(scope="module")
+def varied_platform(tmp_path_factory):
+    from platform_kit import base_env, sqlite_url
+    from reference_platform.config import Settings
+    from reference_platform.server import EmbeddedPlatform
+    db = tmp_path_factory.mktemp("netra2025-varied") / "platform.db"
+    names = "subprotocol_echo_last,offered_thread_created_early,offered_run_id_unused,client_run_id_adopted,uuid_ids"
+    env = base_env(sqlite_url(db), PLATFORM_DIALECT="netra-2025", PLATFORM_VARIATIONS=names)
+    with EmbeddedPlatform(Settings.from_env(env=env)) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def vapi(varied_platform):
+    client = Api(varied_platform)
+    yield client
+    client.close()
+
+
+def test_a_varied_platform_echoes_the_last_readable_entry_of_the_clients_offer(vapi, varied_platform):
+    token = vapi.user().access_token
+    entries = [f"jwt.development.{token}", f"bearer.{token}", "unrelated"]
+    ws = ws_connect(varied_platform, subprotocols=entries)
+    try:
+        assert ws.subprotocol == entries[1]
+        handshake(ws)
+    finally:
+        ws.close()
+
+
+def test_a_varied_platform_creates_the_offered_thread_early_and_adopts_the_clients_run_id(vapi, varied_platform):
+    user = vapi.user()
+    ws = ws_connect(varied_platform, user.access_token)
+    try:
+        _, offer = handshake(ws)
+        for key in ("thread_id", "run_id", "request_id"):  # uuid_ids: the handshake's ids are plain UUIDs too
+            assert len(offer[key]) == 36 and offer[key].count("-") == 4, offer
+        thread = vapi.http.get(f"/api/threads/{offer['thread_id']}", headers=user.headers).json()
+        assert thread["title"] == "New thread" and thread["message_count"] == 0  # created with the handshake
+        label = "cli_20251031_120000_4242"
+        ws.send(json.dumps({"type": "user_message", "payload": {
+            "content": "What does our AI spend look like?", "run_id": label, "thread_id": offer["thread_id"],
+            "timestamp": "2025-10-31T12:00:00", "client_environment": None}}))
+        frames = [recv(ws)]
+        while frames[-1]["type"] not in ("agent_completed", "agent_error", "agent_stopped"):
+            frames.append(recv(ws))
+        assert {f["run_id"] for f in frames} == {label}  # client_run_id_adopted
+        assert {f["thread_id"] for f in frames} == {offer["thread_id"]}
+        check_run([unflatten(f) for f in frames])
+        # the same label again is not adopted twice; without client_run_id_adopted's label, the offered run
+        # id is not used either (offered_run_id_unused)
+        ws.send(json.dumps({"type": "user_message", "payload": {"content": "And now?", "run_id": label,
+                                                                 "thread_id": offer["thread_id"]}}))
+        second = recv(ws)
+        assert second["type"] == "agent_started" and second["run_id"] not in (label, offer["run_id"])
+    finally:
+        ws.close()
+
+
+def test_a_varied_platform_gives_the_first_run_in_the_offered_thread_a_new_id(vapi, varied_platform):
+    user = vapi.user()
+    ws = ws_connect(varied_platform, user.access_token)
+    try:
+        _, offer = handshake(ws)
+        ws.send(json.dumps({"type": "start_agent", "payload": {"user_request": "hello",
+                                                                "thread_id": offer["thread_id"]}}))
+        first = recv(ws)
+        assert first["type"] == "agent_started" and first["thread_id"] == offer["thread_id"]
+        assert first["run_id"] != offer["run_id"]
+    finally:
+        ws.close()

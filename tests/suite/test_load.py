@@ -68,6 +68,39 @@ def test_an_agent_without_its_terminal_frame_has_an_incomplete_lifecycle():
     assert journey.compare(cut, events).lost == 1
 
 
+def test_netra_2025_runs_have_one_terminal_frame_and_sub_agents_none():
+    """Against a netra-2025 target (N25-12) sub-agents end without a terminal frame; one of their own is
+    the incomplete lifecycle, and the top agent still needs its own."""
+    events = samples.supervisor_run_events("run_a")
+    top = next(e for e in events if e.type == "agent_started").agent_name
+    netra_run = [e for e in events if not (e.type == "agent_completed" and e.agent_name != top)]
+    assert journey.compare(netra_run, netra_run, one_terminal_per_run=True).clean
+    assert journey.compare(netra_run, None).incomplete_agents != []        # the per-agent rule would fail it
+    assert journey.compare(events, None, one_terminal_per_run=True).incomplete_agents != []
+    no_end = [e for e in netra_run if e.type not in ("agent_completed", "agent_error", "agent_stopped")]
+    assert journey.compare(no_end, None, one_terminal_per_run=True).incomplete_agents == [top]
+
+
+def test_the_journey_runs_against_a_netra_2025_target():
+    from acceptance import config, embedded
+    from acceptance.rest import HttpClient
+    platform, cfg = embedded.start(config.load({"pacing_ms": "0-0", "platform_dialect": "netra-2025"}, env={}))
+    try:
+        http = HttpClient()
+        body = http.request("POST", f"{cfg.auth_url}/auth/register",
+                            json_body={"email": "load.n25@example.test", "password": "password-123"}).body
+        outcome = journey.ChatJourney(cfg.ws_url, body["access_token"], platform_dialect="netra-2025",
+                                      environment=cfg.environment).run()
+        assert outcome.failed_stage is None, outcome.error
+        assert outcome.terminal == "agent_completed" and outcome.check.clean, outcome.check.describe()
+        assert outcome.check.live == outcome.check.replayed > 0
+        canonical_client = journey.ChatJourney(cfg.ws_url, body["access_token"]).run()
+        # without the dialect, every sub-agent (no terminal frame of its own, N25-12) counts as incomplete
+        assert canonical_client.check is not None and canonical_client.check.incomplete_agents != []
+    finally:
+        platform.stop()
+
+
 # ---------------------------------------------------------------------------- a distributed run
 def test_a_short_distributed_run_has_no_failure_and_no_lost_frame(tmp_path):
     if importlib.util.find_spec("locust") is None:
