@@ -66,15 +66,10 @@ def _seconds(result: dict[str, Any]) -> float:
 
 
 def build(results_dir: Path) -> ET.ElementTree:
-    from acceptance.parallel import attempt_key, latest_attempts
+    from acceptance.parallel import attempt_key, latest_attempts, readable_results
 
     results_dir = Path(results_dir)
-    all_results = []
-    for path in sorted(results_dir.glob("*-result.json")):
-        try:
-            all_results.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
+    all_results = readable_results(results_dir)
     attempts: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for result in all_results:
         attempts[attempt_key(result)].append(result)

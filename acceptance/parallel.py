@@ -572,6 +572,18 @@ def attempt_key(result: dict[str, Any]) -> tuple:
     return result_key(result) if result.get("fullName") else ("", (("#uuid", str(result.get("uuid") or id(result))),))
 
 
+def readable_results(results_dir: Path) -> list[dict[str, Any]]:
+    """Every result file of a folder that can be read, in file-name order; an unreadable one is left out
+    (a scenario without a result is what the counts and the merge report)."""
+    out = []
+    for path in sorted(Path(results_dir).glob("*-result.json")):
+        try:
+            out.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return out
+
+
 def latest_attempts(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """One result per scenario: the last attempt (by stop time) of each (fullName, parameters).
 

@@ -55,15 +55,9 @@ def _key_text(key: tuple) -> str:
 
 def write_durations_file(results_dir: Path, target: Path) -> Path | None:
     """Seconds per scenario of a results folder, as ``durations.json`` (last attempt of each)."""
-    from acceptance.parallel import latest_attempts
-    results = []
-    for path in sorted(results_dir.glob("*-result.json")):
-        try:
-            results.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
+    from acceptance.parallel import latest_attempts, readable_results
     rows = []
-    for result in latest_attempts(results):
+    for result in latest_attempts(readable_results(results_dir)):
         name = str(result.get("fullName", ""))
         if name.startswith("run::") or result.get("start") is None or result.get("stop") is None:
             continue
