@@ -61,41 +61,31 @@ def handshake(ws) -> tuple[dict, dict]:
 def test_every_subprotocol_form_of_the_client_opens_the_chat_and_is_echoed(napi, netra_platform, form):
     token = napi.user().access_token
     entry = form.format(t=token, b64=base64.urlsafe_b64encode(token.encode()).rstrip(b"=").decode())
-    ws = ws_connect(netra_platform, subprotocols=["unrelated", entry])
-    try:
+    with ws_connect(netra_platform, subprotocols=["unrelated", entry]) as ws:
         assert ws.subprotocol == entry
         handshake(ws)
-    finally:
-        ws.close()
 
 
 def test_the_client_offers_all_its_forms_at_once_and_the_first_is_selected(napi, netra_platform):
     token = napi.user().access_token
     entries = [f"jwt.development.{token}", f"jwt-auth.development.{token}", f"bearer.development.{token}",
                f"staging-auth.{token}", f"jwt.{token}", f"jwt-auth.{token}", f"bearer.{token}"]
-    ws = ws_connect(netra_platform, subprotocols=entries)
-    try:
+    with ws_connect(netra_platform, subprotocols=entries) as ws:
         assert ws.subprotocol == entries[0]
-    finally:
-        ws.close()
 
 
 @pytest.mark.parametrize("entries", [["jwt.development.not-a-jwt"], ["bearer.garbage"], []])
 def test_unreadable_or_missing_credentials_are_refused_like_netra(netra_platform, entries):
-    ws = ws_connect(netra_platform, subprotocols=entries or None)
-    try:
+    with ws_connect(netra_platform, subprotocols=entries or None) as ws:
         failure = recv(ws)
         assert failure["type"] == "error_message" and failure["error_code"] == "AUTH_FAILED"
         assert closed_with(ws) == 1008
-    finally:
-        ws.close()
 
 
 def test_a_user_message_as_the_client_sends_it_runs_in_the_offered_thread(napi, netra_platform):
     user = napi.user()
     assert napi.http.get("/api/threads", headers=user.headers).json()["total"] == 0
-    ws = ws_connect(netra_platform, user.access_token)
-    try:
+    with ws_connect(netra_platform, user.access_token) as ws:
         _, offer = handshake(ws)
         assert napi.http.get("/api/threads", headers=user.headers).json()["total"] == 0  # created by its first run
         ws.send(json.dumps({"type": "user_message", "payload": {
@@ -123,13 +113,10 @@ def test_a_user_message_as_the_client_sends_it_runs_in_the_offered_thread(napi, 
         second = recv(ws)
         assert second["type"] == "agent_started" and second["run_id"] != offer["run_id"]  # the offer is used up
         assert second["thread_id"] == offer["thread_id"]
-    finally:
-        ws.close()
 
 
 def test_errors_carry_their_text_as_error_and_a_wrong_acknowledgement_is_refused(napi, netra_platform):
-    ws = ws_connect(netra_platform, napi.user().access_token)
-    try:
+    with ws_connect(netra_platform, napi.user().access_token) as ws:
         recv(ws), recv(ws)
         ws.send(json.dumps({"type": "handshake_acknowledged", "thread_id": "thread_someone_elses"}))
         wrong = recv(ws)
@@ -143,26 +130,18 @@ def test_errors_carry_their_text_as_error_and_a_wrong_acknowledgement_is_refused
         pong = recv(ws)
         # frames the client does not read keep the contract's form
         assert pong["type"] == "pong" and pong["data"]["nonce"] == "n"
-    finally:
-        ws.close()
 
 
 def test_the_permissions_netras_client_asks_for_in_simulated_sign_in_may_start_agents(napi, netra_platform):
     token = napi.user(permissions=["read", "write", "test"]).access_token
-    ws = ws_connect(netra_platform, token)
-    try:
+    with ws_connect(netra_platform, token) as ws:
         recv(ws), recv(ws)
         ws.send(json.dumps({"type": "user_message", "payload": {"content": "hello"}}))
         assert recv(ws)["type"] == "agent_started"
-    finally:
-        ws.close()
-    reader = ws_connect(netra_platform, napi.user(permissions=["read", "chat"]).access_token)
-    try:
+    with ws_connect(netra_platform, napi.user(permissions=["read", "chat"]).access_token) as reader:
         recv(reader), recv(reader)
         reader.send(json.dumps({"type": "user_message", "payload": {"content": "hello"}}))
         assert recv(reader)["code"] == "FORBIDDEN"
-    finally:
-        reader.close()
 
 
 # --------------------------------------------------------------------------- the dialect's open choices
@@ -190,18 +169,14 @@ def vapi(varied_platform):
 def test_a_varied_platform_echoes_the_last_readable_entry_of_the_clients_offer(vapi, varied_platform):
     token = vapi.user().access_token
     entries = [f"jwt.development.{token}", f"bearer.{token}", "unrelated"]
-    ws = ws_connect(varied_platform, subprotocols=entries)
-    try:
+    with ws_connect(varied_platform, subprotocols=entries) as ws:
         assert ws.subprotocol == entries[1]
         handshake(ws)
-    finally:
-        ws.close()
 
 
 def test_a_varied_platform_creates_the_offered_thread_early_and_adopts_the_clients_run_id(vapi, varied_platform):
     user = vapi.user()
-    ws = ws_connect(varied_platform, user.access_token)
-    try:
+    with ws_connect(varied_platform, user.access_token) as ws:
         _, offer = handshake(ws)
         for key in ("thread_id", "run_id", "request_id"):  # uuid_ids: the handshake's ids are plain UUIDs too
             assert len(offer[key]) == 36 and offer[key].count("-") == 4, offer
@@ -223,19 +198,14 @@ def test_a_varied_platform_creates_the_offered_thread_early_and_adopts_the_clien
                                                                  "thread_id": offer["thread_id"]}}))
         second = recv(ws)
         assert second["type"] == "agent_started" and second["run_id"] not in (label, offer["run_id"])
-    finally:
-        ws.close()
 
 
 def test_a_varied_platform_gives_the_first_run_in_the_offered_thread_a_new_id(vapi, varied_platform):
     user = vapi.user()
-    ws = ws_connect(varied_platform, user.access_token)
-    try:
+    with ws_connect(varied_platform, user.access_token) as ws:
         _, offer = handshake(ws)
         ws.send(json.dumps({"type": "start_agent", "payload": {"user_request": "hello",
                                                                 "thread_id": offer["thread_id"]}}))
         first = recv(ws)
         assert first["type"] == "agent_started" and first["thread_id"] == offer["thread_id"]
         assert first["run_id"] != offer["run_id"]
-    finally:
-        ws.close()
