@@ -19,7 +19,7 @@ def pytest_counts(path: Path) -> tuple[int, int, int]:
 
 
 def allure_counts(folder: Path) -> tuple[int, int, int]:
-    from acceptance.parallel import counts
+    from acceptance.runner.parallel import counts
     return counts(json.loads(p.read_text()) for p in folder.glob("*-result.json"))
 
 

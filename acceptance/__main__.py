@@ -21,15 +21,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import config as target_config
+from acceptance.client import config as target_config
 
 
 def _doctor(args) -> int:
-    from .doctor import diagnose
+    from acceptance.runner.doctor import diagnose
     userdata = {k: v for k, v in (("base_url", args.base_url), ("ws_url", args.ws_url), ("auth_url", args.auth_url),
                                   ("jwt_secret_order", args.jwt_secret_order),
                                   ("platform_dialect", args.platform_dialect)) if v}
-    from .embedded import open_target
+    from acceptance.runner.embedded import open_target
     platform, cfg = open_target(userdata, "doctor")
     if cfg is None:
         return 2
@@ -48,7 +48,7 @@ def _doctor(args) -> int:
 def _report(args) -> int:
     from pathlib import Path
 
-    from .reporting.html_report import ReportBuildError, build
+    from acceptance.reporting.html_report import ReportBuildError, build
     try:
         built = build(*(Path(p) if p else None for p in (args.results, args.output, args.history)))
     except ReportBuildError as exc:
@@ -66,7 +66,7 @@ def _report(args) -> int:
 def _junit(args) -> int:
     from pathlib import Path
 
-    from .junit import write
+    from acceptance.runner.junit import write
     results = Path(args.results)
     if not results.is_dir():
         print(f"junit: {results} is not a results folder", file=sys.stderr)
@@ -78,19 +78,19 @@ def _junit(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["fuzz"]:
-        from .fuzz import main as fuzz_main
+        from acceptance.runner.fuzz import main as fuzz_main
         return fuzz_main(argv[1:])
     if argv[:1] == ["coverage"]:
-        from .coverage import main as coverage_main
+        from acceptance.runner.coverage import main as coverage_main
         return coverage_main(argv[1:])
     if argv[:1] == ["mutants"]:
-        from .mutants import main as mutants_main
+        from acceptance.runner.mutants import main as mutants_main
         return mutants_main(argv[1:])
     if argv[:1] == ["merge"]:
-        from .shards import merge_main
+        from acceptance.runner.shards import merge_main
         return merge_main(argv[1:])
     if argv[:1] == ["rerun"]:
-        from .rerun import main as rerun_main
+        from acceptance.runner.rerun import main as rerun_main
         return rerun_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m acceptance")
     sub = parser.add_subparsers(dest="command", required=True)

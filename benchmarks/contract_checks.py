@@ -19,8 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def main() -> int:
-    from acceptance import schemas
-    from acceptance.samples import rest_samples, supervisor_run_frames
+    from acceptance.verify import schemas
+    from tests.samples import rest_samples, supervisor_run_frames
 
     p = argparse.ArgumentParser()
     p.add_argument("--repeat", type=int, default=50)

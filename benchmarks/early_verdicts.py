@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acceptance.mutants import EXPECTATIONS, failures_in, run_suite  # noqa: E402
+from acceptance.runner.mutants import EXPECTATIONS, failures_in, run_suite  # noqa: E402
 
 MAX_RATIO = 2.0
 

@@ -6,7 +6,7 @@ For each worker count, a fresh reference platform is started as its own process
 (``python -m reference_platform``, loopback, SQLite file, light password hashing) with its frame
 pacing raised so that an agent run takes about 5 s (``PACING_MIN_MS``/``PACING_MAX_MS``; about 22
 frames a run). The suite then runs against it as against a deployment: ``python -m
-acceptance.parallel -j N --no-report -D base_url=<platform> --tags='not @embedded-only'`` with the
+acceptance.runner.parallel -j N --no-report -D base_url=<platform> --tags='not @embedded-only'`` with the
 platform's JWT secret and bypass key in the environment, so no worker starts a platform of its own.
 The first worker count (1: one behave worker, the serial baseline) gives the durations that
 balance the larger counts (``--durations``), as a previous run would.
@@ -17,7 +17,7 @@ resident set size (RSS, sampled every 0.2 s with psutil; pages shared with the p
 workers count in every worker) and peak unique set size (USS, sampled every second: what the
 worker alone adds). Workers are forks of the preloaded runner by default (``--spawn``: fresh
 interpreters, to compare). Each merged report is compared
-with the first row's scenario by scenario (:func:`acceptance.parallel.report_digest`).
+with the first row's scenario by scenario (:func:`acceptance.runner.parallel.report_digest`).
 
 Target: >= 12x at 16 workers on a 2-core machine, every report identical to the serial one.
 """
@@ -40,8 +40,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acceptance.parallel import counts, digest_differences, report_digest  # noqa: E402
 from acceptance.reporting.summary import load_results  # noqa: E402
+from acceptance.runner.parallel import counts, digest_differences, report_digest  # noqa: E402
 
 
 def free_port() -> int:
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir()
         platform_process, base_url = start_platform(args.pacing, folder, secrets_env)
         results = folder / "allure-results"
-        command = [sys.executable, "-m", "acceptance.parallel", "-j", str(n), "--no-report", "-f", "progress",
+        command = [sys.executable, "-m", "acceptance.runner.parallel", "-j", str(n), "--no-report", "-f", "progress",
                    *(["--spawn"] if args.spawn else []),
                    "-D", f"base_url={base_url}", "--tags=not @embedded-only", "-D", f"allure_results={results}",
                    *(["--durations", str(durations_from)] if durations_from else []), *behave_args]

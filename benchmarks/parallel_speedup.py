@@ -12,7 +12,7 @@ a second, as against a real deployment where runs take 30-120 s and the suite mo
 3. the same parallel run balanced by scenario counts only (no history), unless ``--no-counts``.
 
 Each parallel report is compared with the serial one scenario by scenario
-(:func:`acceptance.parallel.report_digest`: same scenarios, statuses, labels, steps and
+(:func:`acceptance.runner.parallel.report_digest`: same scenarios, statuses, labels, steps and
 attachment names). Target: speed-up >= 1.8x with 2 workers and identical report content.
 """
 from __future__ import annotations
@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acceptance.parallel import counts, digest_differences, report_digest  # noqa: E402
 from acceptance.reporting.summary import load_results  # noqa: E402
+from acceptance.runner.parallel import counts, digest_differences, report_digest  # noqa: E402
 
 
 def timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         modes.append(("scenario counts", ["--durations", str(base / "none")]))
     for label, extra in modes:
         merged = base / label.replace(" ", "-") / "allure-results"
-        seconds, run = timed([sys.executable, "-m", "acceptance.parallel", "-j", str(args.jobs), "--no-report",
+        seconds, run = timed([sys.executable, "-m", "acceptance.runner.parallel", "-j", str(args.jobs), "--no-report",
                               *extra, *common, "-D", f"allure_results={merged}"])
         workers = re.findall(r"worker (\d+): (\d+) scenario\(s\) in ([\d.]+) s", run.stdout)
         differences = digest_differences(expected, report_digest(merged))

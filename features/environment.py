@@ -4,28 +4,29 @@ from __future__ import annotations
 
 from behave import register_type
 
-from acceptance import gherkin_types, session as run_session
+from acceptance.journeys import gherkin_types
 from acceptance.reporting import behave_hooks
+from acceptance.runner import lifecycle
 
 gherkin_types.register(register_type)
 
 
 def before_all(context):
-    run_session.start(context)
+    lifecycle.start(context)
 
 
 def before_scenario(context, scenario):
-    run_session.begin_scenario(context, scenario)
+    lifecycle.begin_scenario(context, scenario)
 
 
 def after_scenario(context, scenario):
-    run_session.end_scenario(context, scenario)
+    lifecycle.end_scenario(context, scenario)
 
 
 def after_all(context):
-    run_session.finish(context)
+    lifecycle.finish(context)
 
 
-behave_hooks.install(globals(), results_dir=run_session.results_dir, redact=run_session.redact,
-                     environment=run_session.report_environment, executor=run_session.report_executor,
-                     finished=run_session.finished)
+behave_hooks.install(globals(), results_dir=lifecycle.results_dir, redact=lifecycle.redact,
+                     environment=lifecycle.report_environment, executor=lifecycle.report_executor,
+                     finished=lifecycle.finished)

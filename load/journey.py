@@ -2,7 +2,7 @@
 
 Framework-free (no Locust import): the locustfile turns :class:`JourneyOutcome` into Locust
 metrics; the same code runs under pytest or a plain script. The chat itself is the suite's client
-library (:class:`acceptance.chat.ChatSession` over ``websockets.sync.client``); under Locust's
+library (:class:`acceptance.client.chat.ChatSession` over ``websockets.sync.client``); under Locust's
 gevent monkeypatching its reader thread is a greenlet.
 
 Frame accounting, for one run (every frame carrying its ``run_id``):
@@ -30,9 +30,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from acceptance import netra2025
-from acceptance.chat import ChatSession, Credential, RunRecord
-from acceptance.events import TERMINAL_EVENT_TYPES, Event
+from acceptance.client import netra2025
+from acceptance.client.chat import ChatSession, Credential, RunRecord
+from acceptance.client.events import TERMINAL_EVENT_TYPES, Event
 
 DEFAULT_QUESTION = "How can my team cut its AI spend without hurting quality?"
 VERIFY_MODES = ("replay", "lifecycle")

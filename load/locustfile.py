@@ -37,11 +37,11 @@ for entry in (str(HERE.parent), str(HERE)):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
+from journey import DEFAULT_QUESTION, VERIFY_MODES, ChatJourney, JourneyOutcome  # noqa: E402
 from locust import HttpUser, between, events, task  # noqa: E402
 from locust.runners import MasterRunner, WorkerRunner  # noqa: E402
 
-from acceptance.config import derive_ws_url  # noqa: E402
-from journey import DEFAULT_QUESTION, VERIFY_MODES, ChatJourney, JourneyOutcome  # noqa: E402
+from acceptance.client.config import derive_ws_url  # noqa: E402
 
 log = logging.getLogger("load")
 _IDS = re.compile(r"\b(?:msg|run|exec|thread|conn)_[0-9a-f]+…?|#\d+|\b[0-9a-f]{8,}\b|\d+(?:\.\d+)?s\b")

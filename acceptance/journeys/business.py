@@ -3,7 +3,7 @@ a team, and how a conversation with them keeps its thread (CONTRACT sections 5, 
 
 Steps in ``features/steps/business_steps.py`` call these functions one or two at a time. Each
 check states what the business expected, what the platform answered, and the evidence, and fails
-as the class of :mod:`acceptance.errors` that names the cause.
+as the class of :mod:`acceptance.verify.errors` that names the cause.
 """
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
 
-from .. import checks, usage_data
-from ..actors import Actor, World
-from ..chat import RunRecord
-from ..errors import BusinessOutcomeFailure, ContractViolation
-from ..events import Event, describe_events
-from ..schemas import validate_body, validate_frame
+from acceptance.client.chat import RunRecord
+from acceptance.client.events import Event, describe_events
+from acceptance.journeys import usage_data
+from acceptance.journeys.actors import Actor, World
+from acceptance.verify import checks
+from acceptance.verify.errors import BusinessOutcomeFailure, ContractViolation
+from acceptance.verify.schemas import validate_body, validate_frame
 
 CENT = Decimal("0.01")
 HALF_CENT = Decimal("0.005")
@@ -281,7 +282,7 @@ def no_recommendations(cost: Mapping[str, Any]) -> None:
 
 def dates_days_ago(world: World, ago: int) -> set[date]:
     """The UTC date(s) of a record stamped ``ago`` days and 1 hour before it was seeded (as
-    :func:`acceptance.usage_data.from_rows` does). Seeding happened between the scenario's start
+    :func:`acceptance.journeys.usage_data.from_rows` does). Seeding happened between the scenario's start
     and now, so both instants are considered; they give one date except across a date change."""
     now = datetime.now(timezone.utc)
     started = now - timedelta(seconds=time.monotonic() - world.transcript.t0)

@@ -1,10 +1,10 @@
 """Health and readiness as an operator or a load balancer sees them (CONTRACT section 1)."""
 from __future__ import annotations
 
-from acceptance.actors import World
-from acceptance.errors import ContractViolation, InfrastructureFailure
-from acceptance.rest import Response
-from acceptance.schemas import validate_body
+from acceptance.client.rest import Response
+from acceptance.journeys.actors import World
+from acceptance.verify.errors import ContractViolation, InfrastructureFailure
+from acceptance.verify.schemas import validate_body
 
 # what the operator names -> (which origin, path)
 HEALTH_ENDPOINTS = {

@@ -18,15 +18,21 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
-from .. import checks, usage_data
-from ..actors import Actor, World
-from ..chat import ChatSession, RunRecord
-from ..errors import (BusinessOutcomeFailure, ContractViolation, InfrastructureFailure, IsolationBreach,
-                      SuiteFailure)
-from ..events import Event
-from ..rest import Response
-from ..schemas import validate_body
-from ..waiting import Deadline, WaitTimeout
+from acceptance.client.chat import ChatSession, RunRecord
+from acceptance.client.events import Event
+from acceptance.client.rest import Response
+from acceptance.client.waiting import Deadline, WaitTimeout
+from acceptance.journeys import usage_data
+from acceptance.journeys.actors import Actor, World
+from acceptance.verify import checks
+from acceptance.verify.errors import (
+    BusinessOutcomeFailure,
+    ContractViolation,
+    InfrastructureFailure,
+    IsolationBreach,
+    SuiteFailure,
+)
+from acceptance.verify.schemas import validate_body
 
 T = TypeVar("T")
 

@@ -10,16 +10,15 @@ import math
 import time
 from typing import Any, Callable, Iterable
 
-from .. import checks
-from ..actors import Actor
-from ..chat import ChatSession, RunRecord
-from ..errors import AuthenticationFailure, BusinessOutcomeFailure, ContractViolation
-from ..events import Event, describe_events
-from ..rest import Response
-from ..schemas import validate_body
-from ..waiting import WaitTimeout, wait_until
-from .isolation import made_up_id, show_thread
-
+from acceptance.client.chat import ChatSession, RunRecord
+from acceptance.client.events import Event, describe_events
+from acceptance.client.rest import Response
+from acceptance.client.waiting import WaitTimeout, wait_until
+from acceptance.journeys.actors import Actor
+from acceptance.journeys.isolation import made_up_id, show_thread
+from acceptance.verify import checks
+from acceptance.verify.errors import AuthenticationFailure, BusinessOutcomeFailure, ContractViolation
+from acceptance.verify.schemas import validate_body
 
 
 # ---- signing out and coming back ------------------------------------------------------------

@@ -12,15 +12,20 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Sequence
 
-from acceptance import checks, matchers as m
-from acceptance.actors import Actor, World
-from acceptance.chat import TOP_TERMINALS, ChatSession, Credential, RunRecord
-from acceptance.errors import (CATEGORY_CLASSES, BusinessOutcomeFailure, ContractViolation, IsolationBreach,
-                               SuiteFailure)
-from acceptance.events import CONTROL_EVENT_TYPES, Event, describe_events
-from acceptance.schemas import validate_body
-from acceptance.usage_data import BadExample, iso
-from acceptance.waiting import wait_until
+from acceptance.client.chat import TOP_TERMINALS, ChatSession, Credential, RunRecord
+from acceptance.client.events import CONTROL_EVENT_TYPES, Event, describe_events
+from acceptance.client.waiting import wait_until
+from acceptance.journeys.actors import Actor, World
+from acceptance.journeys.usage_data import BadExample, iso
+from acceptance.verify import checks, matchers as m
+from acceptance.verify.errors import (
+    CATEGORY_CLASSES,
+    BusinessOutcomeFailure,
+    ContractViolation,
+    IsolationBreach,
+    SuiteFailure,
+)
+from acceptance.verify.schemas import validate_body
 
 SUPERVISOR = "supervisor"
 LONG_HISTORY_MODEL, LONG_HISTORY_TASK = "gpt-4o-mini", "summarization"

@@ -9,14 +9,19 @@ from typing import Any, Callable
 
 import parse
 
-from acceptance import checks
-from acceptance.actors import Actor, World
-from acceptance.chat import TOP_TERMINALS, ChatSession, RunRecord
-from acceptance.errors import BusinessOutcomeFailure, ConfigurationMissing, ContractViolation, InfrastructureFailure
-from acceptance.events import Event, describe_events
+from acceptance.client.chat import TOP_TERMINALS, ChatSession, RunRecord
+from acceptance.client.events import Event, describe_events
+from acceptance.client.waiting import wait_until
+from acceptance.journeys.actors import Actor, World
 from acceptance.journeys.realtime import ScenarioSetupFailure
-from acceptance.schemas import validate_body
-from acceptance.waiting import wait_until
+from acceptance.verify import checks
+from acceptance.verify.errors import (
+    BusinessOutcomeFailure,
+    ConfigurationMissing,
+    ContractViolation,
+    InfrastructureFailure,
+)
+from acceptance.verify.schemas import validate_body
 
 ANSWERS = ("error", "pong", "agent_started", "thread_data")
 

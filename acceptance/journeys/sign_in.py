@@ -10,15 +10,15 @@ import time
 import uuid
 from typing import Any
 
-from acceptance import checks
-from acceptance.actors import Actor, World
-from acceptance.auth import FORGERIES, TokenForge, TokenPair
-from acceptance.chat import ChatSession, Credential, Handshake, _with_query
-from acceptance.errors import AuthenticationFailure, ContractViolation
-from acceptance.events import Event
-from acceptance.rest import Response
-from acceptance.schemas import validate_body, validate_frame
-from acceptance.waiting import wait_until
+from acceptance.client.auth import FORGERIES, TokenForge, TokenPair
+from acceptance.client.chat import ChatSession, Credential, Handshake, _with_query
+from acceptance.client.events import Event
+from acceptance.client.rest import Response
+from acceptance.client.waiting import wait_until
+from acceptance.journeys.actors import Actor, World
+from acceptance.verify import checks
+from acceptance.verify.errors import AuthenticationFailure, ContractViolation
+from acceptance.verify.schemas import validate_body, validate_frame
 
 STANDARD_PERMISSIONS = ["read", "write", "chat", "agent:execute"]
 LOGIN_WINDOW_S = 60

@@ -16,8 +16,8 @@ from typing import Any, Callable, MutableMapping
 
 import allure_commons
 
-from . import results_folder
-from .listener import RedactingFileLogger, SuiteListener, trace_of
+from acceptance.reporting import results_folder
+from acceptance.reporting.listener import RedactingFileLogger, SuiteListener, trace_of
 
 HOOK_NAMES = ("before_all", "after_all", "before_feature", "after_feature", "before_rule", "after_rule",
               "before_scenario", "after_scenario", "before_step", "after_step")

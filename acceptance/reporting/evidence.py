@@ -9,8 +9,8 @@ from typing import Any, Callable
 import allure
 from allure_commons.types import AttachmentType
 
-from ..errors import ContractViolation
-from .visuals import answer_text, conversation_text, savings_table_html, timeline_svg
+from acceptance.reporting.visuals import answer_text, conversation_text, savings_table_html, timeline_svg
+from acceptance.verify.errors import ContractViolation
 
 SAVINGS_LABEL = "savings_monthly_usd"
 

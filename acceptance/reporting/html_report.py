@@ -9,7 +9,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import summary
+from acceptance.reporting import summary
 
 ROOT = Path(__file__).resolve().parents[2]
 ANALYTICS_TAGS = (

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from acceptance.errors import CATEGORY_CLASSES, SuiteFailure
+from acceptance.verify.errors import CATEGORY_CLASSES, SuiteFailure
 
 #: Report categories, in the order Allure evaluates them (first match wins); "Suite defect" comes last.
 CATEGORY_NAMES: tuple[str, ...] = tuple(cls.category for cls in CATEGORY_CLASSES)

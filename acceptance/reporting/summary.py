@@ -10,8 +10,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from .evidence import SAVINGS_LABEL
-from .visuals import markdown_as_text, summary_markdown
+from acceptance.reporting.evidence import SAVINGS_LABEL
+from acceptance.reporting.visuals import markdown_as_text, summary_markdown
 
 TITLE = "Business summary"
 
@@ -29,7 +29,7 @@ def _properties(path: Path) -> dict[str, str]:
 
 def load_results(results_dir: Path) -> list[dict[str, Any]]:
     """One result per scenario: its last attempt (a re-run leaves every attempt in the folder)."""
-    from acceptance.parallel import latest_attempts
+    from acceptance.runner.parallel import latest_attempts
     return latest_attempts(json.loads(p.read_text(encoding="utf-8")) for p in sorted(results_dir.glob("*-result.json")))
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from html import escape
 from typing import Any, Sequence
 
-from ..events import Event
+from acceptance.client.events import Event
 
 TERMINALS = {"agent_completed": ("completed", "#2e7d32"), "agent_error": ("error", "#c62828"),
              "agent_stopped": ("stopped", "#ef6c00")}

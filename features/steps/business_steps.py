@@ -4,8 +4,8 @@ from datetime import datetime, timezone
 
 from behave import given, then, when
 
-from acceptance import checks
 from acceptance.journeys import business
+from acceptance.verify import checks
 
 
 def _rows(context):

@@ -6,8 +6,9 @@ from datetime import datetime, timezone
 
 from behave import given, then, when
 
-from acceptance import checks, usage_data
-from acceptance.errors import ContractViolation
+from acceptance.journeys import usage_data
+from acceptance.verify import checks
+from acceptance.verify.errors import ContractViolation
 
 
 # ---- people -------------------------------------------------------------------------------

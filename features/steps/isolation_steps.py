@@ -4,10 +4,10 @@ Logic lives in ``acceptance.journeys.isolation``; each step is one line of busin
 """
 from behave import given, then, when
 
-from acceptance.errors import SuiteFailure
-from acceptance.gherkin_types import AGENTS
 from acceptance.journeys import isolation
-from acceptance.usage_data import money
+from acceptance.journeys.gherkin_types import AGENTS
+from acceptance.journeys.usage_data import money
+from acceptance.verify.errors import SuiteFailure
 
 FLOOD_QUESTION = "What can we save this week?"
 

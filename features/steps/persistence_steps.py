@@ -7,8 +7,8 @@ import re
 
 from behave import given, then, when
 
-from acceptance.errors import ContractViolation, SuiteFailure
 from acceptance.journeys import isolation, persistence
+from acceptance.verify.errors import ContractViolation, SuiteFailure
 
 
 def _focus(context, actor, thread_id: str) -> None:

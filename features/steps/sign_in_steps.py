@@ -3,8 +3,8 @@ import uuid
 
 from behave import given, then, when
 
-from acceptance.gherkin_types import CREDENTIAL_FORMS
 from acceptance.journeys import sign_in as journey
+from acceptance.journeys.gherkin_types import CREDENTIAL_FORMS
 
 
 def _notes(context):

@@ -3,12 +3,14 @@ and the chat handshake against the embedded platform in that dialect."""
 import pytest
 from hamcrest import assert_that, is_not
 
-from acceptance import config, embedded, matchers as m, netra2025
-from acceptance.chat import ChatSession, Credential
-from acceptance.errors import ContractViolation, SuiteFailure
-from acceptance.events import normalize
-from acceptance.samples import as_flat, error_frame, events_from, supervisor_run_frames
-from acceptance.schemas import validate_frame
+from acceptance.client import config, netra2025
+from acceptance.client.chat import ChatSession, Credential
+from acceptance.client.events import normalize
+from acceptance.runner import embedded
+from acceptance.verify import matchers as m
+from acceptance.verify.errors import ContractViolation, SuiteFailure
+from acceptance.verify.schemas import validate_frame
+from tests.samples import as_flat, error_frame, events_from, supervisor_run_frames
 
 SUB_AGENTS_TERMINAL = ("agent_completed", "agent_error", "agent_stopped")
 
@@ -44,7 +46,7 @@ def test_client_field_names_are_read_back_into_the_contracts_form():
 
 
 def test_what_the_client_could_not_read_fails_the_contract_checks():
-    from acceptance import checks
+    from acceptance.verify import checks
     good = canonical_events(netra2025_run())
     checks.frames_follow_contract(good)
     assert all(netra2025.wire_problem(e) is None for e in good)
@@ -101,8 +103,9 @@ def target():
 
 
 def _token(cfg) -> str:
-    import httpx
     import uuid
+
+    import httpx
     r = httpx.post(f"{cfg.auth_url}/auth/register", json={"email": f"n25.{uuid.uuid4().hex[:8]}@example.test",
                                                           "password": "password-123"}, timeout=10)
     return r.json()["access_token"]
@@ -143,10 +146,10 @@ def test_a_target_without_the_handshake_fails_as_a_contract_violation():
 def test_empty_threads_the_handshake_offered_are_not_conversations_but_used_ones_are():
     """N25-6: a platform may create the offered thread with the handshake (offered_thread_created_early).
     A check of the user's conversations passes over such a thread while it is empty, and only then."""
-    from acceptance.actors import World
+    from acceptance.client.redaction import Redactor
+    from acceptance.client.rest import HttpClient
+    from acceptance.journeys.actors import World
     from acceptance.journeys.business import one_conversation
-    from acceptance.redaction import Redactor
-    from acceptance.rest import HttpClient
     platform, cfg = embedded.start(config.load({"pacing_ms": "0-0", "platform_dialect": "netra-2025",
                                                 "platform_variations": "offered_thread_created_early"}, env={}))
     world = World(cfg, HttpClient(), Redactor())

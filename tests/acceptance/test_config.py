@@ -1,7 +1,7 @@
-"""Target and secret resolution (acceptance.config)."""
+"""Target and secret resolution (acceptance.client.config)."""
 import pytest
 
-from acceptance import config
+from acceptance.client import config
 
 
 def test_default_is_the_embedded_platform():

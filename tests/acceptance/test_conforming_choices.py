@@ -7,15 +7,15 @@ import uuid
 
 import pytest
 
-from acceptance import checks
-from acceptance.chat import ChatSession, Credential, RunRecord
-from acceptance.errors import ContractViolation, IsolationBreach
-from acceptance.events import EventLog
+from acceptance.client.chat import ChatSession, Credential, RunRecord
+from acceptance.client.events import EventLog
+from acceptance.client.rest import Response
+from acceptance.client.waiting import WaitTimeout
 from acceptance.journeys import business
 from acceptance.journeys.isolation import made_up_id
-from acceptance.rest import Response
-from acceptance.samples import events_from, single_agent_run_frames, supervisor_run_frames
-from acceptance.waiting import WaitTimeout
+from acceptance.verify import checks
+from acceptance.verify.errors import ContractViolation, IsolationBreach
+from tests.samples import events_from, single_agent_run_frames, supervisor_run_frames
 
 
 def response(path: str, status: int, body: dict) -> Response:

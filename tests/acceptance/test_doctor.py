@@ -1,7 +1,8 @@
 """The doctor against the embedded platform: a healthy target, and a deliberate secret mismatch."""
 import pytest
 
-from acceptance import config, doctor, embedded
+from acceptance.client import config
+from acceptance.runner import doctor, embedded
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@ from dataclasses import replace
 
 import pytest
 
-from acceptance import config, doctor, embedded
+from acceptance.client import config
+from acceptance.runner import doctor, embedded
 
 
 @pytest.fixture(scope="module")

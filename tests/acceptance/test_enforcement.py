@@ -10,11 +10,11 @@ from types import SimpleNamespace
 import pytest
 from websockets.sync.server import serve
 
-from acceptance import session
-from acceptance.chat import ChatSession, Credential
-from acceptance.errors import ContractViolation
-from acceptance.rest import HttpClient, Transcript
-from acceptance.samples import connection_established_frame, supervisor_run_frames
+from acceptance.client.chat import ChatSession, Credential
+from acceptance.client.rest import HttpClient, Transcript
+from acceptance.runner import lifecycle
+from acceptance.verify.errors import ContractViolation
+from tests.samples import connection_established_frame, supervisor_run_frames
 
 
 @pytest.fixture
@@ -65,11 +65,11 @@ def test_a_bad_frame_fails_the_next_wait_naming_clause_and_pointer(ws_server):
 
 def test_a_violation_no_step_failed_on_fails_the_scenario_at_its_end():
     world = SimpleNamespace(transcript=Transcript())
-    session.unreported_violation(world, SimpleNamespace(status="Status.passed"))  # nothing: fine
+    lifecycle.unreported_violation(world, SimpleNamespace(status="Status.passed"))  # nothing: fine
     world.transcript.add_violation(ContractViolation("pong frame msg_1 breaks the contract (WS-4.10; ...)"))
     with pytest.raises(ContractViolation, match=r"^Contract: pong frame msg_1 breaks the contract \(WS-4.10"):
-        session.unreported_violation(world, SimpleNamespace(status="Status.passed"))
-    session.unreported_violation(world, SimpleNamespace(status="Status.failed"))  # already failed: once is enough
+        lifecycle.unreported_violation(world, SimpleNamespace(status="Status.passed"))
+    lifecycle.unreported_violation(world, SimpleNamespace(status="Status.failed"))  # already failed: once is enough
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from acceptance.errors import ContractViolation, InfrastructureFailure, SuiteFailure
-from acceptance.events import (
+from acceptance.client.events import (
     Event,
     EventLog,
     after,
@@ -19,7 +18,9 @@ from acceptance.events import (
     of_type,
     parse_frame,
 )
-from acceptance.samples import (
+from acceptance.client.waiting import Deadline, WaitTimeout, wait_until
+from acceptance.verify.errors import ContractViolation, InfrastructureFailure, SuiteFailure
+from tests.samples import (
     as_flat,
     as_payload,
     as_system_message,
@@ -30,7 +31,6 @@ from acceptance.samples import (
     pong_frame,
     supervisor_run_frames,
 )
-from acceptance.waiting import Deadline, WaitTimeout, wait_until
 
 RUN = supervisor_run_frames()
 TOOL_FRAME = next(f for f in RUN if f["type"] == "tool_completed")

@@ -7,9 +7,9 @@ import pytest
 from hamcrest import assert_that, is_not
 from hamcrest.core.string_description import StringDescription
 
-from acceptance.errors import BusinessOutcomeFailure, ContractViolation
-from acceptance.events import EventLog
-from acceptance.matchers import (
+from acceptance.client.events import EventLog
+from acceptance.verify.errors import BusinessOutcomeFailure, ContractViolation
+from acceptance.verify.matchers import (
     contains_event_types_in_order,
     expect,
     follows_agent_lifecycle,
@@ -20,7 +20,7 @@ from acceptance.matchers import (
     satisfies_savings_invariants,
     shares_one_run,
 )
-from acceptance.samples import (
+from tests.samples import (
     RunBuilder,
     cost_optimizer_result,
     events_from,

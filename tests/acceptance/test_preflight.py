@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from acceptance import config, preflight
-from acceptance.errors import InfrastructureFailure
+from acceptance.client import config
+from acceptance.runner import preflight
+from acceptance.verify.errors import InfrastructureFailure
 
 
 def _cfg(url, timeout=1.0):

@@ -5,10 +5,18 @@ import copy
 import json
 import string
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
-from acceptance.redaction import JWT_MASK, JWT_RE, MASK, REDACTOR, Redactor, is_sensitive_key, redact, redact_text
+from acceptance.client.redaction import (
+    JWT_MASK,
+    JWT_RE,
+    MASK,
+    REDACTOR,
+    Redactor,
+    is_sensitive_key,
+    redact,
+    redact_text,
+)
 
 JWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyXzEiLCJleHAiOjE3MDB9.Qm9ndXNTaWduYXR1cmVfLQ"
 NONE_JWT = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1c2VyXzEifQ."
@@ -217,7 +225,7 @@ def test_a_result_whose_message_cuts_a_token_short_stays_valid_json(tmp_path):
 
     from allure_commons.model2 import Status, StatusDetails, TestResult
 
-    from acceptance.redaction import Redactor
+    from acceptance.client.redaction import Redactor
     from acceptance.reporting.listener import RedactingFileLogger
     token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c2VyXzEifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
     message = f'answered 200: {{"access_token":"{token}","refresh_token":"eyJ…'
@@ -243,7 +251,7 @@ def test_a_token_cut_short_in_an_excerpt_is_masked_without_breaking_the_enclosin
 def test_every_sensitive_word_passes_the_fast_path():
     """Text without a trigger word skips the patterns: every key, header, query and credential form the
     patterns mask contains one."""
-    from acceptance.redaction import _SENSITIVE_KEYS, _TRIGGER_RE
+    from acceptance.client.redaction import _SENSITIVE_KEYS, _TRIGGER_RE
     forms = [*_SENSITIVE_KEYS, "X-E2E-Bypass-Key", "Set-Cookie", "X-API-Key", "client_secret_value",
              "my-password", "Bearer abc", "jwt.abcdefgh", "eyJhbGciOiJIUzI1NiJ9.e30.sig", "access-token", "id_token"]
     assert [f for f in forms if _TRIGGER_RE.search(f) is None] == []

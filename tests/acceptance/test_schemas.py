@@ -6,9 +6,19 @@ import copy
 import pytest
 from jsonschema import Draft202012Validator
 
-from acceptance.errors import ContractViolation
-from acceptance.events import normalize
-from acceptance.samples import (
+from acceptance.client.events import normalize
+from acceptance.verify.errors import ContractViolation
+from acceptance.verify.schemas import (
+    BODY_SCHEMAS,
+    FRAME_SCHEMAS,
+    SCHEMA_NAMES,
+    body_errors,
+    frame_errors,
+    schema,
+    validate_body,
+    validate_frame,
+)
+from tests.samples import (
     as_flat,
     as_payload,
     as_system_message,
@@ -18,20 +28,10 @@ from acceptance.samples import (
     heartbeat_frame,
     pong_frame,
     rest_samples,
+    single_agent_run_frames,
     stopped_supervisor_run_frames,
     supervisor_run_frames,
     thread_data_frame,
-    single_agent_run_frames,
-)
-from acceptance.schemas import (
-    BODY_SCHEMAS,
-    FRAME_SCHEMAS,
-    SCHEMA_NAMES,
-    body_errors,
-    frame_errors,
-    schema,
-    validate_body,
-    validate_frame,
 )
 
 FRAME_TYPES = ["connection_established", "heartbeat", "pong", "agent_started", "agent_thinking",
@@ -46,7 +46,7 @@ def all_good_frames():
     frames = supervisor_run_frames() + stopped_supervisor_run_frames()[-1:]
     for agent in ("cost_optimizer", "data_analysis", "performance_optimizer", "triage"):
         frames += single_agent_run_frames(agent)
-    from acceptance.samples import RunBuilder
+    from tests.samples import RunBuilder
     b = RunBuilder()
     frames.append(b.error("cost_optimizer"))
     return frames + [connection_established_frame(), heartbeat_frame(), pong_frame(), pong_frame(None),
@@ -182,7 +182,7 @@ def test_agent_stopped_reason_is_fixed():
 
 
 def test_agent_error_needs_its_fields():
-    from acceptance.samples import RunBuilder
+    from tests.samples import RunBuilder
     frame = RunBuilder().error("triage")
     del frame["data"]["recoverable"]
     assert "$.data: 'recoverable' is a required property" in violation(validate_frame, frame)

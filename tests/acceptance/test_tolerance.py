@@ -8,11 +8,19 @@ import uuid
 import pytest
 from hamcrest import assert_that
 
-from acceptance.events import normalize
-from acceptance.matchers import follows_agent_lifecycle, has_matched_tool_pairs, has_monotone_progress
-from acceptance.samples import (RunBuilder, as_flat, as_payload, as_system_message, events_from, rest_samples,
-                                single_agent_run_frames, supervisor_run_frames)
-from acceptance.schemas import validate_body, validate_frame
+from acceptance.client.events import normalize
+from acceptance.verify.matchers import follows_agent_lifecycle, has_matched_tool_pairs, has_monotone_progress
+from acceptance.verify.schemas import validate_body, validate_frame
+from tests.samples import (
+    RunBuilder,
+    as_flat,
+    as_payload,
+    as_system_message,
+    events_from,
+    rest_samples,
+    single_agent_run_frames,
+    supervisor_run_frames,
+)
 
 
 def test_tol_8_1_unknown_fields_everywhere_are_accepted():

@@ -2,8 +2,8 @@
 import json
 import xml.etree.ElementTree as ET
 
-from acceptance import samples
 from acceptance.reporting import summary, visuals
+from tests import samples
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -84,7 +84,7 @@ def test_summary_groups_by_journey_and_category(tmp_path):
 
 def _short_tools_run():
     """Four tools that each take a millisecond, one right after the other, in a run of a second."""
-    from acceptance.events import Event
+    from acceptance.client.events import Event
 
     def event(kind, at, tool=None, execution=None):
         data = {"execution_id": execution} if execution else {}
@@ -134,7 +134,7 @@ def test_the_report_carries_one_business_summary_for_the_whole_folder(tmp_path):
 
 
 def test_the_conversation_says_how_a_run_ended_without_an_answer():
-    from acceptance.events import Event
+    from acceptance.client.events import Event
     error = Event("agent_error", {"message": "the model is unavailable"}, None, None, "r", "t", "supervisor", None, {}, 1.0)
     assert visuals.answer_text(None) == "(no answer: the run had not ended)"
     assert visuals.answer_text(error) == "(agent error: the model is unavailable)"

@@ -4,7 +4,7 @@ import re
 import subprocess
 from collections import Counter
 
-from acceptance import contract
+from acceptance.verify import contract
 
 TEXT = contract.CONTRACT_MD.read_text(encoding="utf-8")
 

@@ -2,8 +2,9 @@
 every scenario names what it checks, and the table in docs/ is the one the command prints."""
 from __future__ import annotations
 
-from acceptance import contract, coverage
 from acceptance.__main__ import main
+from acceptance.runner import coverage
+from acceptance.verify import contract
 
 DOC = contract.ROOT / "docs" / "clause-coverage.md"
 

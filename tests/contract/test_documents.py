@@ -12,8 +12,9 @@ from jsonschema import Draft7Validator
 from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.readers import read_from_filename
 
-from acceptance import contract, netra2025, schemas
-from acceptance.events import normalize
+from acceptance.client import netra2025
+from acceptance.client.events import normalize
+from acceptance.verify import contract, schemas
 
 TEXT = contract.CONTRACT_MD.read_text(encoding="utf-8")
 ASYNCAPI_SPEC = contract.ROOT / "node_modules" / "@asyncapi" / "specs" / "schemas" / "3.0.0.json"

@@ -7,7 +7,8 @@ import re
 import subprocess
 import sys
 
-from acceptance import contract, fuzz
+from acceptance.runner import fuzz
+from acceptance.verify import contract
 
 
 def test_a_deployment_is_fuzzed_only_when_allowed(capsys):

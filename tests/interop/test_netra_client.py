@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from acceptance.usage_data import spread
+from acceptance.journeys.usage_data import spread
 from reference_platform.config import Settings
 from reference_platform.server import EmbeddedPlatform
 

@@ -21,8 +21,8 @@ import httpx
 import jwt
 from websockets.sync.client import ClientConnection, connect
 
-from acceptance import schemas
-from acceptance.events import normalize
+from acceptance.client.events import normalize
+from acceptance.verify import schemas
 from reference_platform.server import EmbeddedPlatform
 
 JWT_SECRET = "platform-tests-secret-0123456789-abcdefghijklmnop"  # 49 bytes

@@ -25,7 +25,7 @@ import re
 
 import allure
 
-from acceptance.errors import InfrastructureFailure
+from acceptance.verify.errors import InfrastructureFailure
 from acceptance.reporting import behave_hooks
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+")
@@ -107,7 +107,7 @@ from pathlib import Path
 import allure
 from behave import step
 
-from acceptance.errors import ContractViolation, IsolationBreach
+from acceptance.verify.errors import ContractViolation, IsolationBreach
 
 JWT = "JWT_PLACEHOLDER"
 

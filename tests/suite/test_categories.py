@@ -3,13 +3,15 @@ import re
 
 import pytest
 
-from acceptance import checks, config, embedded, schemas
-from acceptance.actors import World
-from acceptance.chat import Credential
-from acceptance.errors import AuthenticationFailure
-from acceptance.redaction import Redactor
+from acceptance.client import config
+from acceptance.client.chat import Credential
+from acceptance.client.redaction import Redactor
+from acceptance.client.rest import HttpClient, Response
+from acceptance.journeys.actors import World
 from acceptance.reporting.results_folder import categories, exception_message
-from acceptance.rest import HttpClient, Response
+from acceptance.runner import embedded
+from acceptance.verify import checks, schemas
+from acceptance.verify.errors import AuthenticationFailure
 
 
 def category_of(exc: BaseException, status: str) -> str:

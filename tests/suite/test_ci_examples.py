@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from acceptance import parallel
+from acceptance.runner import parallel
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "docs" / "ci").glob("*.yml"))

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from acceptance.mutants import CI_SUBSET, EXPECTATIONS
+from acceptance.runner.mutants import CI_SUBSET, EXPECTATIONS
 from reference_platform.config import Settings
 from reference_platform.faults import CATALOGUE, FaultConfigError, Faults
 

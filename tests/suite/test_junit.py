@@ -1,4 +1,4 @@
-"""JUnit XML (`acceptance.junit`): one test case per scenario, the report category in every failure
+"""JUnit XML (`acceptance.runner.junit`): one test case per scenario, the report category in every failure
 message, re-run attempts folded into one test case; and a real run writes it."""
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from acceptance import junit
 from acceptance.reporting.results_folder import write_categories
+from acceptance.runner import junit
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from acceptance import samples
+from tests import samples
 
 ROOT = Path(__file__).resolve().parents[2]
 LOAD = ROOT / "load"
@@ -82,8 +82,9 @@ def test_netra_2025_runs_have_one_terminal_frame_and_sub_agents_none():
 
 
 def test_the_journey_runs_against_a_netra_2025_target():
-    from acceptance import config, embedded
-    from acceptance.rest import HttpClient
+    from acceptance.client import config
+    from acceptance.client.rest import HttpClient
+    from acceptance.runner import embedded
     platform, cfg = embedded.start(config.load({"pacing_ms": "0-0", "platform_dialect": "netra-2025"}, env={}))
     try:
         http = HttpClient()

@@ -1,4 +1,4 @@
-"""`bin/suite-parallel` (acceptance.parallel): the split, the selection by location, and a run with
+"""`bin/suite-parallel` (acceptance.runner.parallel): the split, the selection by location, and a run with
 2 workers whose merged report says exactly what the serial run says, scenario by scenario."""
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from acceptance import parallel
-from acceptance.parallel import Item
+from acceptance.runner import parallel
+from acceptance.runner.parallel import Item
 
 ROOT = Path(__file__).resolve().parents[2]
 SELECTION = ["features/business_value", "features/sign_in", "features/health"]
@@ -36,7 +36,7 @@ def serial_and_parallel(tmp_path_factory):
     done = subprocess.run([sys.executable, "-m", "behave", "-f", "progress", "-D", f"allure_results={serial}",
                            *SELECTION], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    run = subprocess.run([sys.executable, "-m", "acceptance.parallel", "-j", "2", "--no-report", "-f", "progress",
+    run = subprocess.run([sys.executable, "-m", "acceptance.runner.parallel", "-j", "2", "--no-report", "-f", "progress",
                           "-D", f"allure_results={merged}", *SELECTION], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     return serial, merged, run

@@ -169,8 +169,8 @@ def test_savings_preview_with_three_recommendations_fits_a_default_frame():
     recommendations and the totals fit it, also in a narrow window."""
     import html as html_lib
 
-    from acceptance import samples
     from acceptance.reporting import visuals
+    from tests import samples
     cost = samples.cost_optimizer_result()
     recs = (cost["recommendations"] * 3)[:3]
     table = visuals.savings_table_html({**cost, "recommendations": recs}, "Alice")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from acceptance import parallel, shards
-from acceptance.parallel import Item
+from acceptance.runner import parallel, shards
+from acceptance.runner.parallel import Item
 
 ROOT = Path(__file__).resolve().parents[2]
 SELECTION = ["features/realtime", "features/persistence", "features/health"]
@@ -133,7 +133,7 @@ def test_the_shares_are_a_deterministic_partition_balanced_by_the_durations_file
 
 
 def test_a_subprocess_computes_the_same_shares(tmp_path):
-    code = ("from acceptance import parallel, shards; import json; items = parallel.discover([], []); "
+    code = ("from acceptance.runner import parallel, shards; import json; items = parallel.discover([], []); "
             "p = shards.plan(items, 3, None); print(p.fingerprint, json.dumps([len(s) for s in p.shares]))")
     outs = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                            env={"PYTHONHASHSEED": seed, "PATH": "/usr/bin:/bin"}).stdout for seed in ("1", "2")}

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from acceptance import config, embedded
-from acceptance.mutants import main as mutants_main
+from acceptance.client import config
+from acceptance.runner import embedded
+from acceptance.runner.mutants import main as mutants_main
 from reference_platform.config import Settings
 from reference_platform.variations import CATALOGUE, SLOW, VariationConfigError, Variations, plain_money
 
@@ -87,9 +88,9 @@ def test_a_varied_platform_speaks_the_variations():
     platform, cfg = embedded.start(config.load({"pacing_ms": "0-0", "platform_variations": "heartbeat_1s,uuid_ids,"
                                                                      "timestamps_offset,extra_frame_fields"}, env={}))
     try:
-        from acceptance.rest import HttpClient
-        from acceptance.actors import World
-        from acceptance.redaction import Redactor
+        from acceptance.client.redaction import Redactor
+        from acceptance.client.rest import HttpClient
+        from acceptance.journeys.actors import World
         world = World(cfg, HttpClient(), Redactor())
         alice = world.actor("Alice")
         alice.ensure_account()

@@ -11,7 +11,7 @@ import sys
 from dataclasses import replace
 from typing import Mapping
 
-from .config import ConfigError, Secret, TargetConfig, load
+from acceptance.client.config import ConfigError, Secret, TargetConfig, load
 
 
 def start(config: TargetConfig, **setting_overrides):

@@ -1,5 +1,5 @@
 """Schemathesis hooks of ``python -m acceptance fuzz`` (loaded by the Schemathesis CLI through
-``SCHEMATHESIS_HOOKS=acceptance.fuzz_hooks``; configured by the environment the fuzz command sets).
+``SCHEMATHESIS_HOOKS=acceptance.runner.fuzz_hooks``; configured by the environment the fuzz command sets).
 
 * Auth is the contract's own: the fuzzer signs up one account (``POST /auth/register``) and signs in
   (``POST /auth/login``) for its bearer token; a call to ``/auth/logout`` gets a token of a fresh

@@ -2,14 +2,14 @@
 
 Every wait of the suite has a hard upper bound measured on ``time.monotonic()``. A wait that runs
 out raises :class:`WaitTimeout`, whose message starts with a report category (``"Contract: "`` by
-default) like every other classified failure (see :mod:`acceptance.errors`).
+default) like every other classified failure (see :mod:`acceptance.verify.errors`).
 """
 from __future__ import annotations
 
 import time
 from typing import Callable, TypeVar
 
-from acceptance.errors import ContractViolation, SuiteFailure
+from acceptance.verify.errors import ContractViolation, SuiteFailure
 
 T = TypeVar("T")
 
@@ -17,7 +17,7 @@ __all__ = ["WaitTimeout", "Deadline", "wait_until", "category_of"]
 
 
 def category_of(category_cls: type | str | None) -> str:
-    """The report category named by a failure class of :mod:`acceptance.errors` (or a plain name)."""
+    """The report category named by a failure class of :mod:`acceptance.verify.errors` (or a plain name)."""
     if category_cls is None:
         return ContractViolation.category
     if isinstance(category_cls, str):
@@ -30,7 +30,7 @@ class WaitTimeout(SuiteFailure):
 
     ``category`` defaults to ``"Contract"`` (a platform that does not send what the contract
     promises in time breaks the contract); the caller may name another one, either as a name or as
-    one of the classes of :mod:`acceptance.errors` (``category=InfrastructureFailure``).
+    one of the classes of :mod:`acceptance.verify.errors` (``category=InfrastructureFailure``).
     """
 
     def __init__(self, message: str, category: type | str | None = None):

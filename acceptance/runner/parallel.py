@@ -1,6 +1,6 @@
 """Runs the acceptance suite across N worker processes and merges their Allure results into one.
 
-    bin/suite-parallel -j 2 [behave args]        (or: python -m acceptance.parallel -j 2 [behave args])
+    bin/suite-parallel -j 2 [behave args]        (or: python -m acceptance.runner.parallel -j 2 [behave args])
 
 1. **Discover** the scenarios behave would run with the given arguments (paths, ``file:line``,
    ``--tags``, ``-n``, ``-i``/``-e``, ``default_tags`` of behave.ini), in process, with behave's own
@@ -24,7 +24,7 @@
    CLI is installed).
 
 With ``--shard K/N`` only the K-th of N deterministic, duration-balanced shares of the
-selection runs (see :mod:`acceptance.shards`); ``python -m acceptance merge DIR...`` merges the
+selection runs (see :mod:`acceptance.runner.shards`); ``python -m acceptance merge DIR...`` merges the
 shards' folders. Every run also writes ``junit.xml`` and ``durations.json`` beside the results.
 
 Exit code: 0 when every worker exited 0, else 1 (2 for a usage error). The last line printed is
@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RESULTS = Path("reports") / "allure-results"
 ONCE_FILES = ("categories.json", "environment.properties", "executor.json", "shard.json")
 #: behave options after which plain behave is run once instead (nothing to parallelise).
@@ -146,7 +146,7 @@ def parse_command_line(argv: Sequence[str]) -> Plan:
         raise UsageError("-j needs at least 1 worker")
     options, paths, results = split_behave_args(rest)
     results_dir = Path(results) if results else DEFAULT_RESULTS
-    from acceptance.shards import parse_shard
+    from acceptance.runner.shards import parse_shard
     shard = parse_shard(known.shard) if known.shard is not None else None
     return Plan(known.jobs, options, paths, results_dir, known.durations, not known.no_report, shard, known.spawn)
 
@@ -197,7 +197,7 @@ def load_durations(results_dir: Path | None) -> dict[tuple, float]:
     there is none)."""
     out: dict[tuple, float] = {}
     if results_dir is not None and results_dir.is_file():
-        from acceptance.shards import read_durations_file
+        from acceptance.runner.shards import read_durations_file
         return read_durations_file(results_dir)
     if results_dir is None or not results_dir.is_dir():
         return out
@@ -657,7 +657,7 @@ def digest_differences(expected: dict, actual: dict, limit: int = 10) -> list[st
 # --------------------------------------------------------------------------- main
 def write_run_files(results: Path) -> None:
     """What every run leaves beside its results: ``junit.xml`` and ``durations.json``."""
-    from acceptance import junit, shards
+    from acceptance.runner import junit, shards
     junit.write(results)
     shards.write_durations_file(results, results.parent / "durations.json")
 
@@ -705,7 +705,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results = plan.results
     shard_plan = None
     if plan.shard is not None:
-        from acceptance import shards
+        from acceptance.runner import shards
         shard_plan = shards.plan(items, plan.shard[1], plan.durations_from)
         items = shard_plan.shares[plan.shard[0] - 1]
         _say(f"suite-parallel: shard {plan.shard[0]}/{plan.shard[1]}: {len(items)} of {shard_plan.total} "

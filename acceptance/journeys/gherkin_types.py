@@ -2,7 +2,7 @@
 
 ``{actor:Name}`` Alice, Bob, …; ``{amount:Money}`` $1,234.56; ``{n:Count}`` 100,000;
 ``{agent:Agent}`` "cost optimizer"; ``{share:Percent}`` 94.00 %; ``{form:Credential}`` "the authorization header";
-``{flaw:Forgery}`` "a wrong signature" (the names of ``acceptance.auth.FORGERIES``);
+``{flaw:Forgery}`` "a wrong signature" (the names of ``acceptance.client.auth.FORGERIES``);
 ``{people:Names}`` "Alice, Bob and Carol" (a list of names).
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import parse
 
-from .auth import FORGERIES
+from acceptance.client.auth import FORGERIES
 
 AGENTS = {"supervisor": "supervisor", "triage": "triage", "cost optimizer": "cost_optimizer",
           "data analysis": "data_analysis", "performance optimizer": "performance_optimizer"}

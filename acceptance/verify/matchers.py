@@ -1,12 +1,12 @@
 """PyHamcrest matchers for the ordering and money rules of the contract (sections 5 and 7).
 
-Event matchers take the frames of one run (a list of :class:`~acceptance.events.Event`, an
-:class:`~acceptance.events.EventLog`, or raw frame dicts, which are normalised first). Every
+Event matchers take the frames of one run (a list of :class:`~acceptance.client.events.Event`, an
+:class:`~acceptance.client.events.EventLog`, or raw frame dicts, which are normalised first). Every
 mismatch states what was expected, what happened, and the offending frames, one compact line each
 with their arrival index and message id.
 
 :func:`expect` runs a matcher and raises the failure as one of the classes of
-:mod:`acceptance.errors`, so that the report puts it in the right category.
+:mod:`acceptance.verify.errors`, so that the report puts it in the right category.
 """
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from hamcrest.core.base_matcher import BaseMatcher
 from hamcrest.core.description import Description
 from hamcrest.core.matcher import Matcher
 
-from acceptance.errors import ContractViolation, SuiteFailure
-from acceptance.events import (
+from acceptance.client.events import (
     AGENT_EVENT_TYPES,
     CONTROL_EVENT_TYPES,
     TERMINAL_EVENT_TYPES,
@@ -28,6 +27,7 @@ from acceptance.events import (
     compact,
     normalize,
 )
+from acceptance.verify.errors import ContractViolation, SuiteFailure
 
 __all__ = [
     "follows_agent_lifecycle",
@@ -608,7 +608,7 @@ def satisfies_savings_invariants() -> Matcher:
 
 def expect(actual: Any, matcher: Matcher, category_cls: type[SuiteFailure] = ContractViolation,
            reason: str = "") -> None:
-    """``assert_that(actual, matcher, reason)``, failing as ``category_cls`` (a class of acceptance.errors)."""
+    """``assert_that(actual, matcher, reason)``, failing as ``category_cls`` (a class of acceptance.verify.errors)."""
     try:
         assert_that(actual, matcher, reason)
     except SuiteFailure:

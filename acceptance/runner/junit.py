@@ -66,7 +66,7 @@ def _seconds(result: dict[str, Any]) -> float:
 
 
 def build(results_dir: Path) -> ET.ElementTree:
-    from acceptance.parallel import attempt_key, latest_attempts, readable_results
+    from acceptance.runner.parallel import attempt_key, latest_attempts, readable_results
 
     results_dir = Path(results_dir)
     all_results = readable_results(results_dir)

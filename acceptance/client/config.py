@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import ConfigurationMissing
+from acceptance.verify.errors import ConfigurationMissing
 
 SECRET_SETTINGS = ("jwt_secret", "jwt_secret_key", "bypass_key", "e2e_oauth_simulation_key")
 

@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from acceptance.events import ENVELOPE_KEYS, Event, normalize
+from acceptance.client.events import ENVELOPE_KEYS, Event, normalize
 
 __all__ = [
     "BASE_TIME",
@@ -361,7 +361,7 @@ def as_system_message(frame: dict, key: str = "data", ids_inside: bool = True) -
 
 
 def rest_samples() -> dict[str, Any]:
-    """One valid body per REST schema name of :mod:`acceptance.schemas`."""
+    """One valid body per REST schema name of :mod:`acceptance.verify.schemas`."""
     now = iso(BASE_TIME)
     user = {"id": "user_0001", "email": "ada@example.com", "name": "Ada",
             "permissions": ["read", "write", "chat", "agent:execute"]}

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping
 
-from .errors import SuiteFailure
+from acceptance.verify.errors import SuiteFailure
 
 DEFAULT_DAYS = 10  # spread traffic over this many recent days (enough for "sufficient" data)
 DEFAULT_INPUT, DEFAULT_OUTPUT = 1000, 200

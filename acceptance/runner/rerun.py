@@ -25,8 +25,8 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from acceptance import parallel
-from acceptance.parallel import ONCE_FILES, ROOT, UsageError, latest_attempts, result_key
+from acceptance.runner import parallel
+from acceptance.runner.parallel import ONCE_FILES, ROOT, UsageError, latest_attempts, result_key
 
 FAILED = ("failed", "broken")
 

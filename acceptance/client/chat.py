@@ -1,5 +1,5 @@
 """The chat over the WebSocket: handshake with any credential form, a reader thread that buffers
-every frame into an :class:`~acceptance.events.EventLog`, and agent runs followed to their end.
+every frame into an :class:`~acceptance.client.events.EventLog`, and agent runs followed to their end.
 
 One synchronous implementation (``websockets.sync.client``) serves behave steps, pytest and
 Locust (under gevent the reader thread becomes a greenlet). Every wait is bounded.
@@ -19,10 +19,11 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from . import netra2025, schemas
-from .errors import AuthenticationFailure, ContractViolation, InfrastructureFailure
-from .events import Event, EventLog, parse_frame
-from .rest import Transcript
+from acceptance.client import netra2025
+from acceptance.client.events import Event, EventLog, parse_frame
+from acceptance.client.rest import Transcript
+from acceptance.verify import schemas
+from acceptance.verify.errors import AuthenticationFailure, ContractViolation, InfrastructureFailure
 
 CREDENTIAL_FORMS = ("bearer", "subprotocol", "query", "ticket")
 TOP_TERMINALS = ("agent_completed", "agent_error", "agent_stopped")

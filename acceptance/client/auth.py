@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 
-from .rest import HttpClient, Response, Transcript
+from acceptance.client.rest import HttpClient, Response, Transcript
 
 ISSUER = "netra-auth-service"
 AUDIENCE = "netra-platform"

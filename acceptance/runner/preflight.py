@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import TargetConfig
-from .errors import InfrastructureFailure
-from .rest import HttpClient
+from acceptance.client.config import TargetConfig
+from acceptance.client.rest import HttpClient
+from acceptance.verify.errors import InfrastructureFailure
 
 
 @dataclass(frozen=True)

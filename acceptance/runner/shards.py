@@ -1,7 +1,7 @@
 """The suite over many machines: ``--shard K/N`` and ``python -m acceptance merge DIR...``.
 
 **Shares.** Every machine discovers the same scenarios (same checkout, same arguments) and splits
-them into N shares with :func:`acceptance.parallel.split`: longest expected first onto the least
+them into N shares with :func:`acceptance.runner.parallel.split`: longest expected first onto the least
 loaded share, ties broken by the serial order, so the split depends only on its inputs. The
 expected durations come from ``--durations`` (a ``durations.json`` or an Allure results folder)
 or else from the committed ``features/durations.json``; a scenario missing there counts as the
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from acceptance.parallel import ROOT, Item, UsageError, Worker, load_durations, result_key, split
+from acceptance.runner.parallel import ROOT, Item, UsageError, Worker, load_durations, result_key, split
 
 COMMITTED_DURATIONS = ROOT / "features" / "durations.json"
 MANIFEST = "shard.json"
@@ -55,7 +55,7 @@ def _key_text(key: tuple) -> str:
 
 def write_durations_file(results_dir: Path, target: Path) -> Path | None:
     """Seconds per scenario of a results folder, as ``durations.json`` (last attempt of each)."""
-    from acceptance.parallel import latest_attempts, readable_results
+    from acceptance.runner.parallel import latest_attempts, readable_results
     rows = []
     for result in latest_attempts(readable_results(results_dir)):
         name = str(result.get("fullName", ""))
@@ -146,7 +146,7 @@ def merge_folders(folders: Sequence[Path], target: Path) -> MergedShards:
     """Result folders of several machines into ``target`` (cleaned first), with the local merge's
     guarantees: every file kept, a collision stops the merge, and every scenario of a shard whose
     folder is missing (or that a shard scheduled but never reported) is added as broken."""
-    from acceptance.parallel import merge
+    from acceptance.runner.parallel import merge
 
     manifests: dict[int, dict[str, Any]] = {}
     sources: list[Worker] = []
@@ -208,8 +208,8 @@ def merge_main(argv: Sequence[str]) -> int:
                         help="the merged results folder (cleaned first; default reports/allure-results)")
     parser.add_argument("--no-report", action="store_true", help="do not build the HTML report")
     args = parser.parse_args(list(argv))
-    from acceptance import parallel
     from acceptance.reporting import summary
+    from acceptance.runner import parallel
     try:
         merged = merge_folders(args.folders, args.output)
     except (UsageError, RuntimeError) as exc:

@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 
-from . import schemas
-from .errors import ContractViolation, InfrastructureFailure
+from acceptance.verify import schemas
+from acceptance.verify.errors import ContractViolation, InfrastructureFailure
 
 
 class Transcript:

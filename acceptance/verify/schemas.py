@@ -4,7 +4,7 @@ Nothing here is written by hand: every schema is read from ``contract/openapi.ya
 and ``contract/asyncapi.yaml`` (frames and agent results), compiled once per process (Draft
 2020-12, both documents in one registry so that each may ``$ref`` the other).
 
-* :func:`validate_frame` checks one server frame: an :class:`~acceptance.events.Event` is checked in
+* :func:`validate_frame` checks one server frame: an :class:`~acceptance.client.events.Event` is checked in
   its canonical form (so Compat dialects are checked after normalisation, TOL-8.7); a dict is
   checked as it is. A frame of a type the contract does not name is tolerated (TOL-8.2): only its
   envelope is checked.
@@ -13,7 +13,7 @@ and ``contract/asyncapi.yaml`` (frames and agent results), compiled once per pro
   declares for its method, path and status.
 
 A conforming document passes through ``jsonschema_rs`` (fast); a violation is worded by ``jsonschema``.
-Every violation raises :class:`~acceptance.errors.ContractViolation` whose message names the frame
+Every violation raises :class:`~acceptance.verify.errors.ContractViolation` whose message names the frame
 or body, the clause (``x-clause`` of the innermost schema on the failing path), the JSON pointer of
 the failing keyword in the document, the JSON path in the checked document, and an excerpt.
 """
@@ -32,9 +32,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from acceptance import contract
-from acceptance.errors import ContractViolation
-from acceptance.events import Event
+from acceptance.client.events import Event
+from acceptance.verify import contract
+from acceptance.verify.errors import ContractViolation
 
 __all__ = [
     "AGENT_NAMES",
@@ -137,7 +137,7 @@ def _server_and_client_messages() -> tuple[dict[str, str], dict[str, str]]:
             message = _pointer(doc, message_ref[1:])
             if message.get("x-dialect"):
                 # a Compat dialect's own frames (netra-2025's handshake, N25-4): checked by that dialect's
-                # client code (acceptance.netra2025); from any other target they are frames of a type the
+                # client code (acceptance.client.netra2025); from any other target they are frames of a type the
                 # contract does not name (TOL-8.2), envelope only
                 DIALECT_FRAME_TYPES.setdefault(message["x-dialect"], set()).add(message["name"])
                 continue
@@ -349,7 +349,7 @@ def _violations(place: str, doc: Any) -> list[Violation]:
 
 
 def _excerpt(doc: Any) -> str:
-    from acceptance.redaction import REDACTOR  # late: redaction has no dependency on this module
+    from acceptance.client.redaction import REDACTOR  # late: redaction has no dependency on this module
 
     try:
         text = json.dumps(REDACTOR.redact(doc), ensure_ascii=False, default=repr)

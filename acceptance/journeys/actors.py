@@ -8,13 +8,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from .auth import AuthClient, TokenForge, TokenPair
-from .chat import ChatSession, Credential, RunRecord
-from .config import TargetConfig
-from .errors import AuthenticationFailure, ContractViolation
-from .events import Event
-from .redaction import Redactor
-from .rest import HttpClient, PlatformApi, Response, Transcript
+from acceptance.client.auth import AuthClient, TokenForge, TokenPair
+from acceptance.client.chat import ChatSession, Credential, RunRecord
+from acceptance.client.config import TargetConfig
+from acceptance.client.events import Event
+from acceptance.client.redaction import Redactor
+from acceptance.client.rest import HttpClient, PlatformApi, Response, Transcript
+from acceptance.verify.errors import AuthenticationFailure, ContractViolation
 
 
 class Actor:

@@ -7,12 +7,13 @@ from typing import Any, Iterable
 
 from hamcrest import equal_to
 
-from . import matchers as m, netra2025
-from .chat import ChatSession, RunRecord
-from .errors import BusinessOutcomeFailure, ContractViolation, IsolationBreach
-from .events import Event, describe_events
-from .rest import Response
-from .schemas import validate_body, validate_frame
+from acceptance.client import netra2025
+from acceptance.client.chat import ChatSession, RunRecord
+from acceptance.client.events import Event, describe_events
+from acceptance.client.rest import Response
+from acceptance.verify import matchers as m
+from acceptance.verify.errors import BusinessOutcomeFailure, ContractViolation, IsolationBreach
+from acceptance.verify.schemas import validate_body, validate_frame
 
 FIVE_EVENTS = ["agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"]
 RESULT_SCHEMAS = {"supervisor": "supervisor_result", "cost_optimizer": "cost_optimizer_result",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from . import contract
+from acceptance.verify import contract
 
 FEATURES = contract.ROOT / "features"
 ELSEWHERE = FEATURES / "clauses_covered_elsewhere.yaml"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from .events import Event
+from acceptance.client.events import Event
 
 NAME = "netra-2025"
 HANDSHAKE_TYPES = frozenset({"handshake_response", "handshake_complete"})

@@ -12,12 +12,12 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Callable
 
-from .auth import AuthClient, TokenForge
-from .chat import CREDENTIAL_FORMS, ChatSession, Credential
-from .config import TargetConfig, resolve_secret
-from .errors import SuiteFailure
-from .events import Event
-from .rest import HttpClient, PlatformApi
+from acceptance.client.auth import AuthClient, TokenForge
+from acceptance.client.chat import CREDENTIAL_FORMS, ChatSession, Credential
+from acceptance.client.config import TargetConfig, resolve_secret
+from acceptance.client.events import Event
+from acceptance.client.rest import HttpClient, PlatformApi
+from acceptance.verify.errors import SuiteFailure
 
 PASS, WARN, FAIL, NOT_CHECKED = "PASS", "WARN", "FAIL", "NOT CHECKED"
 SKEW_WARN_S = 30

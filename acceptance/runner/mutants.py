@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 AUTH, CONTRACT, BUSINESS, ISOLATION = "Authentication", "Contract", "Business outcome", "Isolation breach"
 
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     extra = ["-D", f"pacing_ms={args.pacing_ms}"]
     if args.variations:
-        from reference_platform.variations import Variations, VariationConfigError
+        from reference_platform.variations import VariationConfigError, Variations
         try:
             Variations.parse(args.variations)
         except VariationConfigError as exc:

@@ -2,7 +2,7 @@
 
 Runs Schemathesis (its CLI, so every one of its phases and checks is the maintained one) against the
 embedded reference platform by default, or against ``--base-url`` when ``--allow-remote`` says so.
-Auth is the contract's sign-up and sign-in (``acceptance/fuzz_hooks.py``). Checks: server errors,
+Auth is the contract's sign-up and sign-in (``acceptance/runner/fuzz_hooks.py``). Checks: server errors,
 responses that break the contract (status, content type, headers, body schema), ignored auth,
 accepted invalid data, rejected valid data, use of a resource after its deletion (stateful phase,
 over the OpenAPI links), and the others Schemathesis has. Results are Allure result files written
@@ -21,7 +21,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .contract import OPENAPI, ROOT
+from acceptance.verify.contract import OPENAPI, ROOT
 
 EMBEDDED = {"max_examples": 10, "max_requests": 20000, "rate_limit": None, "max_time": None}
 REMOTE = {"max_examples": 5, "max_requests": 600, "rate_limit": "5/s", "max_time": 300}
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     userdata = {k: v for k, v in (("base_url", args.base_url), ("auth_url", args.auth_url),
                                   ("platform_faults", args.faults), ("pacing_ms", "0")) if v}
-    from .embedded import open_target
+    from acceptance.runner.embedded import open_target
     platform, cfg = open_target(userdata, "fuzz")
     if cfg is None:
         return 2
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
             limits[key] = getattr(args, key)
     args.results.mkdir(parents=True, exist_ok=True)
     args.junit.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, SCHEMATHESIS_HOOKS="acceptance.fuzz_hooks", ACCEPTANCE_FUZZ_AUTH_URL=cfg.auth_url,
+    env = dict(os.environ, SCHEMATHESIS_HOOKS="acceptance.runner.fuzz_hooks", ACCEPTANCE_FUZZ_AUTH_URL=cfg.auth_url,
                ACCEPTANCE_FUZZ_MAX_REQUESTS=str(limits["max_requests"]),
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     if cfg.bypass_key is not None:

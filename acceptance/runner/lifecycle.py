@@ -13,14 +13,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import __version__, config as target_config, embedded, preflight
-from .actors import World
-from .errors import ContractViolation, InfrastructureFailure
-from .redaction import Redactor
-from .reporting import evidence
-from .rest import HttpClient
+from acceptance import __version__
+from acceptance.client import config as target_config
+from acceptance.client.redaction import Redactor
+from acceptance.client.rest import HttpClient
+from acceptance.journeys.actors import World
+from acceptance.reporting import evidence
+from acceptance.runner import embedded, preflight
+from acceptance.verify.errors import ContractViolation, InfrastructureFailure
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 _redactor = Redactor()
 
 
@@ -69,7 +71,7 @@ def start(context) -> None:
         return
     say(f"Preflight: {context.preflight.message}")
     if cfg.contract_checks:
-        from . import schemas
+        from acceptance.verify import schemas
         schemas.compile_all()  # once per run; every response and frame from now on is checked
         context.http.contract_checks = True
 
@@ -125,9 +127,9 @@ def finished(context, results: Path) -> None:
     ``junit.xml`` for CI and ``durations.json`` (what balances ``--shard`` and parallel runs)."""
     import allure
 
-    from . import junit, shards
-    from .reporting import summary
-    from .reporting.visuals import markdown_as_text
+    from acceptance.reporting import summary
+    from acceptance.reporting.visuals import markdown_as_text
+    from acceptance.runner import junit, shards
     junit.write(Path(results))
     shards.write_durations_file(Path(results), Path(results).parent / "durations.json")
     path = summary.write(Path(results))
@@ -143,7 +145,7 @@ def finished(context, results: Path) -> None:
 
 def _write_clause_coverage(folder: Path) -> None:
     """reports/clause-coverage.md beside the summary: every clause with the scenarios that check it."""
-    from . import coverage
+    from acceptance.runner import coverage
     try:
         (folder / "clause-coverage.md").write_text(coverage.measure().markdown(), encoding="utf-8")
     except (OSError, ValueError) as exc:
@@ -151,7 +153,8 @@ def _write_clause_coverage(folder: Path) -> None:
 
 
 def _clause_coverage_environment() -> dict[str, str]:
-    from . import contract, coverage
+    from acceptance.runner import coverage
+    from acceptance.verify import contract
     try:
         cov = coverage.measure()
     except (OSError, ValueError) as exc:

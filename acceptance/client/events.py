@@ -25,8 +25,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
-from acceptance.errors import ContractViolation
-from acceptance.waiting import Deadline, WaitTimeout, category_of
+from acceptance.client.waiting import Deadline, WaitTimeout, category_of
+from acceptance.verify.errors import ContractViolation
 
 T = TypeVar("T")
 
