@@ -18,43 +18,19 @@ from acceptance.client.chat import RunRecord
 from acceptance.client.events import Event, describe_events
 from acceptance.journeys import usage_data
 from acceptance.journeys.actors import Actor, World
-from acceptance.verify import checks
+from acceptance.verify import checks, money
 from acceptance.verify.errors import BusinessOutcomeFailure, ContractViolation
 from acceptance.verify.schemas import validate_body, validate_frame
-
-CENT = Decimal("0.01")
-HALF_CENT = Decimal("0.005")
-
-
-def _dec(value: Any) -> Decimal:
-    return Decimal(str(value))
-
-
-def _money_text(value: Any) -> str:
-    try:
-        return f"${_dec(value):,.2f}"
-    except Exception:  # noqa: BLE001 - a non-number is shown as it came
-        return repr(value)
-
 
 def _excerpt(obj: Any, limit: int = 700) -> str:
     text = json.dumps(obj, default=repr, ensure_ascii=False)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 # =========================================================================== recommendations
 
-ACTION_WORDS = {
-    "model_routing": "route to {target}",
-    "prompt_caching": "cache prompt prefixes",
-    "batching": "batch requests",
-}
-_ACTION_ALIASES = {"model routing": "model_routing", "prompt caching": "prompt_caching", "batching": "batching",
-                   "cache prompt prefixes": "prompt_caching", "batch requests": "batching"}
+_ACTION_ALIASES = {**{lever.words: lever.type for lever in money.LEVERS},
+                   **{lever.action: lever.type for lever in money.LEVERS if "{" not in lever.action}}
 
 
 def action_of(words: str) -> tuple[str, str | None]:
@@ -73,9 +49,9 @@ def describe_recommendation(rec: Any) -> tuple[str, str, str]:
     """A recommendation as a row of the feature's table: action in words, model, monthly saving."""
     if not isinstance(rec, dict):
         return (repr(rec), "", "")
-    words = ACTION_WORDS.get(rec.get("type"), repr(rec.get("type")))
-    words = words.format(target=rec.get("target_model") or "?")
-    return words, str(rec.get("model")), _money_text(rec.get("monthly_savings_usd"))
+    lever = money.LEVER.get(rec.get("type"))
+    words = lever.action.format(target=rec.get("target_model") or "?") if lever else repr(rec.get("type"))
+    return words, str(rec.get("model")), money.usd(rec.get("monthly_savings_usd"))
 
 
 def _table(rows: Iterable[Sequence[str]]) -> str:
@@ -90,7 +66,7 @@ def recommendations_match(cost: Mapping[str, Any], expected: Sequence[Mapping[st
     wanted = []
     for row in expected:
         lever, target = action_of(row["action"])
-        wanted.append((lever, target, row["model"].strip(), usage_data.money(row["monthly saving"])))
+        wanted.append((lever, target, row["model"].strip(), money.parse(row["monthly saving"])))
     problems = []
     if len(actual) != len(wanted):
         problems.append(f"expected {len(wanted)} recommendation(s), got {len(actual)}")
@@ -107,7 +83,7 @@ def recommendations_match(cost: Mapping[str, Any], expected: Sequence[Mapping[st
         if got.get("model") != model:
             mismatch.append(f"model {got.get('model')!r} instead of {model!r}")
         amount = got.get("monthly_savings_usd")
-        if not _is_number(amount) or abs(_dec(amount) - saving) > HALF_CENT:
+        if not money.same(amount, saving):
             mismatch.append(f"saving {amount!r} instead of {saving}")
         if mismatch:
             problems.append(f"row {n}: " + "; ".join(mismatch))
@@ -135,20 +111,9 @@ def _evidence(cost: Mapping[str, Any]) -> str:
             f"percentage={percentage!r}; recommendations:\n{listing or '    (none)'}")
 
 
-def _numbers(cost: Mapping[str, Any], *names: str) -> dict[str, Decimal]:
-    monthly, annual, percentage, current, _ = _figures(cost)
-    values = {"monthly": monthly, "annual": annual, "percentage": percentage, "current": current}
-    out = {}
-    for name in names:
-        if not _is_number(values[name]):
-            raise ContractViolation(f"the cost optimisation carries no number for its {name} figure; {_evidence(cost)}")
-        out[name] = _dec(values[name])
-    return out
-
-
 def offers_savings(cost: Mapping[str, Any]) -> None:
     """At least one recommendation and a positive monthly saving."""
-    monthly = _numbers(cost, "monthly")["monthly"]
+    monthly = money.Savings.require(cost, "monthly", evidence=_evidence(cost)).monthly
     if not cost.get("recommendations") or monthly <= 0:
         raise BusinessOutcomeFailure(f"usage with premium-model classification, shared prompt prefixes and batchable "
                                      f"traffic should yield at least one way to save; {_evidence(cost)}")
@@ -159,20 +124,9 @@ def recommendations_are_actionable(cost: Mapping[str, Any]) -> None:
     offers_savings(cost)
     problems = []
     for n, rec in enumerate(cost["recommendations"], start=1):
-        if not isinstance(rec, dict):
-            problems.append(f"{n}: not an object")
-            continue
-        if not isinstance(rec.get("model"), str) or not rec["model"].strip():
-            problems.append(f"{n}: names no model")
-        if rec.get("type") not in ACTION_WORDS:
-            problems.append(f"{n}: action {rec.get('type')!r} is none of model routing, prompt caching, batching")
-        if rec.get("type") == "model_routing" and not rec.get("target_model"):
+        problems += money.recommendation_problems(rec, str(n))
+        if isinstance(rec, dict) and rec.get("type") == "model_routing" and not rec.get("target_model"):
             problems.append(f"{n}: a routing recommendation that names no model to route to")
-        if not isinstance(rec.get("title"), str) or not rec["title"].strip():
-            problems.append(f"{n}: no title a person could act on")
-        amount = rec.get("monthly_savings_usd")
-        if not _is_number(amount) or amount <= 0:
-            problems.append(f"{n}: monthly saving {amount!r} is not a positive amount")
     if problems:
         raise BusinessOutcomeFailure("some recommendations cannot be acted on:\n  - " + "\n  - ".join(problems)
                                      + f"\n  {_evidence(cost)}")
@@ -180,57 +134,32 @@ def recommendations_are_actionable(cost: Mapping[str, Any]) -> None:
 
 def monthly_is_sum_within_spend(cost: Mapping[str, Any]) -> None:
     """monthly = sum of the recommendations' savings (± $0.01) and 0 ≤ monthly ≤ current spend."""
-    n = _numbers(cost, "monthly", "current")
-    savings = [r.get("monthly_savings_usd") for r in cost.get("recommendations") or [] if isinstance(r, dict)]
-    if not all(_is_number(s) for s in savings):
-        raise ContractViolation(f"a recommendation carries no saving amount; {_evidence(cost)}")
-    total = sum((_dec(s) for s in savings), Decimal(0))
-    if abs(n["monthly"] - total) > CENT:
-        parts = " + ".join(_money_text(s) for s in savings) or "nothing"
-        raise BusinessOutcomeFailure(f"the promised {_money_text(n['monthly'])} a month is not the sum of the "
-                                     f"recommendations {parts} = {_money_text(total)}; {_evidence(cost)}")
-    if n["monthly"] < 0 or n["monthly"] > n["current"] + CENT:
-        raise BusinessOutcomeFailure(f"the promised {_money_text(n['monthly'])} a month is outside 0 .. the current "
-                                     f"spend of {_money_text(n['current'])}; {_evidence(cost)}")
+    money.expect_savings(cost, "sum", "spend", evidence=_evidence(cost))
 
 
 def annual_is_twelve_months(cost: Mapping[str, Any]) -> None:
     """annual = 12 × monthly (± $0.01)."""
-    n = _numbers(cost, "monthly", "annual")
-    if abs(n["annual"] - 12 * n["monthly"]) > CENT:
-        raise BusinessOutcomeFailure(f"the annual saving {_money_text(n['annual'])} is not 12 × "
-                                     f"{_money_text(n['monthly'])} = {_money_text(12 * n['monthly'])}; "
-                                     f"{_evidence(cost)}")
+    money.expect_savings(cost, "annual", evidence=_evidence(cost))
 
 
 def percentage_is_share_of_spend(cost: Mapping[str, Any]) -> None:
     """percentage = 100 × monthly / current spend (± 0.01; 0 when nothing is spent)."""
-    n = _numbers(cost, "monthly", "percentage", "current")
-    expected = Decimal(0) if n["current"] == 0 else 100 * n["monthly"] / n["current"]
-    if abs(n["percentage"] - expected) > CENT:
-        raise BusinessOutcomeFailure(f"the percentage {n['percentage']} is not 100 × {_money_text(n['monthly'])} / "
-                                     f"{_money_text(n['current'])} = {expected:.2f}; {_evidence(cost)}")
+    money.expect_savings(cost, "percentage", evidence=_evidence(cost))
 
 
 def largest_saving_first(cost: Mapping[str, Any]) -> None:
     """Recommendations ordered by monthly saving, largest first."""
-    amounts = [r.get("monthly_savings_usd") for r in cost.get("recommendations") or [] if isinstance(r, dict)]
-    if not all(_is_number(a) for a in amounts):
-        raise ContractViolation(f"a recommendation carries no saving amount; {_evidence(cost)}")
-    if any(b > a for a, b in zip(amounts, amounts[1:])):
-        raise BusinessOutcomeFailure(f"the recommendations are not ordered by saving, largest first; {_evidence(cost)}")
+    money.expect_savings(cost, "order", evidence=_evidence(cost))
 
 
 def savings_figures(cost: Mapping[str, Any], monthly: Decimal, annual: Decimal, percentage: Decimal) -> None:
     """The exact monthly and annual savings and percentage (reference rules), besides the invariants."""
-    n = _numbers(cost, "monthly", "annual", "percentage")
-    wrong = []
-    if abs(n["monthly"] - monthly) > HALF_CENT:
-        wrong.append(f"monthly {_money_text(n['monthly'])} instead of {_money_text(monthly)}")
-    if abs(n["annual"] - annual) > HALF_CENT:
-        wrong.append(f"annual {_money_text(n['annual'])} instead of {_money_text(annual)}")
-    if abs(n["percentage"] - percentage) > HALF_CENT:
-        wrong.append(f"percentage {n['percentage']} % instead of {percentage:.2f} %")
+    found = money.Savings.require(cost, "monthly", "annual", "percentage", evidence=_evidence(cost))
+    wrong = [f"{name} {money.usd(got)} instead of {money.usd(want)}"
+             for name, got, want in (("monthly", found.monthly, monthly), ("annual", found.annual, annual))
+             if not money.same(got, want)]
+    if not money.same(found.percentage, percentage):
+        wrong.append(f"percentage {found.percentage} % instead of {percentage:.2f} %")
     if wrong:
         raise BusinessOutcomeFailure("the savings differ from the reference rules: " + "; ".join(wrong)
                                      + f"\n  {_evidence(cost)}")
@@ -274,7 +203,7 @@ def not_enough_data(run: RunRecord) -> None:
 def no_recommendations(cost: Mapping[str, Any]) -> None:
     """No recommendation and a monthly saving of zero."""
     monthly = (cost.get("potential_savings") or {}).get("monthly_amount")
-    if cost.get("recommendations") or not _is_number(monthly) or monthly != 0:
+    if cost.get("recommendations") or money.amount(monthly) != 0:
         raise BusinessOutcomeFailure(f"with no usage data nothing can be recommended or promised; {_evidence(cost)}")
 
 
@@ -314,7 +243,7 @@ def daily_usage_matches(world: World, result: Mapping[str, Any], rows: Sequence[
             problems.append(f"{day} ({ago} days ago): {daily[day].get('requests')!r} requests instead of {want}")
         if "cost" in row:
             cost = daily[day].get("cost_usd")
-            if not _is_number(cost) or abs(_dec(cost) - usage_data.money(row["cost"])) > HALF_CENT:
+            if not money.same(cost, money.parse(row["cost"])):
                 problems.append(f"{day} ({ago} days ago): cost {cost!r} instead of {row['cost']}")
     extra = sorted(set(daily) - seen)
     if extra:
@@ -339,18 +268,18 @@ def only_day_flagged(world: World, result: Mapping[str, Any], ago: int) -> dict[
         raise BusinessOutcomeFailure(f"exactly the day {ago} days ago ({day}) should be flagged, the analysis flagged "
                                      f"{flagged or 'no day'}; {evidence}")
     costs = [d.get("cost_usd") for d in daily.values()]
-    if not all(_is_number(c) for c in costs):
+    if not all(money.is_amount(c) for c in costs):
         raise ContractViolation(f"a day carries no cost; {evidence}")
-    median = _dec(statistics.median(costs))
+    median = statistics.median(money.amount(c) for c in costs)
     anomaly = anomalies[0]
-    if not _is_number(anomaly.get("baseline_usd")) or abs(_dec(anomaly["baseline_usd"]) - median) > CENT:
+    if not money.same(anomaly.get("baseline_usd"), median):
         raise BusinessOutcomeFailure(f"the baseline of the flagged day should be the median day's cost "
-                                     f"{_money_text(median)}; {evidence}")
-    if not _is_number(anomaly.get("cost_usd")) or abs(_dec(anomaly["cost_usd"]) - _dec(daily[day]["cost_usd"])) > CENT:
+                                     f"{money.usd(median)}; {evidence}")
+    if not money.same(anomaly.get("cost_usd"), daily[day]["cost_usd"]):
         raise BusinessOutcomeFailure(f"the flagged day's cost should be its daily cost; {evidence}")
-    if not _dec(daily[day]["cost_usd"]) > 2 * median:
+    if not money.amount(daily[day]["cost_usd"]) > 2 * median:
         raise BusinessOutcomeFailure(f"the flagged day does not cost more than twice the median day "
-                                     f"({_money_text(median)}); {evidence}")
+                                     f"({money.usd(median)}); {evidence}")
     return anomaly
 
 
@@ -363,7 +292,7 @@ def anomaly_amounts(anomaly: Mapping[str, Any], cost: Decimal, baseline: Decimal
 def counts_every_request(result: Mapping[str, Any], total: int) -> None:
     """The requests of the daily entries add up to ``total``."""
     counted = sum(d.get("requests", 0) for d in result.get("daily") or [] if isinstance(d, dict)
-                  and _is_number(d.get("requests")))
+                  and money.is_amount(d.get("requests")))
     if counted != total:
         raise BusinessOutcomeFailure(f"the analysis counted {counted:,} requests over its days instead of the "
                                      f"{total:,} the team made; daily: {_excerpt(result.get('daily'))}")
@@ -398,7 +327,7 @@ def shows_progress(run: RunRecord, agent: str) -> None:
     problems = []
     if not any(e.type == "agent_thinking" for e in frames[:first_tool]):
         problems.append("no agent_thinking before its first tool pair")
-    if not all(_is_number(v) and 0 <= v <= 100 for v in values):
+    if not all(money.is_amount(v) and 0 <= v <= 100 for v in values):
         problems.append(f"progress values outside 0..100: {values}")
     elif any(b < a for a, b in zip(values, values[1:])):
         problems.append(f"progress went back: {values}")
@@ -422,7 +351,7 @@ def latency_matches(result: Mapping[str, Any], rows: Sequence[Mapping[str, str]]
             continue
         for key, column in (("p50_ms", "p50 ms"), ("p95_ms", "p95 ms")):
             want = float(row[column].replace(",", ""))
-            if not _is_number(got.get(key)) or abs(got[key] - want) > 0.5:
+            if not money.is_amount(got.get(key)) or abs(got[key] - want) > 0.5:
                 problems.append(f"{model}: {key} {got.get(key)!r} instead of {want:g}")
     extra = sorted(set(latency) - {r["model"].strip() for r in rows})
     if extra:

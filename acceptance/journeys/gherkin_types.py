@@ -13,6 +13,7 @@ from decimal import Decimal
 import parse
 
 from acceptance.client.auth import FORGERIES
+from acceptance.verify import money as amounts
 
 AGENTS = {"supervisor": "supervisor", "triage": "triage", "cost optimizer": "cost_optimizer",
           "data analysis": "data_analysis", "performance optimizer": "performance_optimizer"}
@@ -33,7 +34,7 @@ def names(text: str) -> list[str]:
 
 @parse.with_pattern(r"\$\d[\d,]*(?:\.\d{1,2})?")
 def money(text: str) -> Decimal:
-    return Decimal(text.replace("$", "").replace(",", ""))
+    return amounts.parse(text)
 
 
 @parse.with_pattern(r"\d[\d,]*")

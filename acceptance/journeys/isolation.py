@@ -24,7 +24,7 @@ from acceptance.client.rest import Response
 from acceptance.client.waiting import Deadline, WaitTimeout
 from acceptance.journeys import usage_data
 from acceptance.journeys.actors import Actor, World
-from acceptance.verify import checks
+from acceptance.verify import checks, money
 from acceptance.verify.errors import (
     BusinessOutcomeFailure,
     ContractViolation,
@@ -306,8 +306,8 @@ def _counts_only_own(world: World, name: str, what: str, body: dict[str, Any], a
     if foreign:
         owners = ", ".join(f"{m} ({owner_of_model(world, m, name) or 'nobody here'})" for m in foreign)
         raise IsolationBreach(f"{what} includes models {name} never used: {owners}; evidence: {body}")
-    if isinstance(amount, (int, float)) and Decimal(str(amount)) > own_total + Decimal("0.005"):
-        raise IsolationBreach(f"{what} says {amount!r} a month, more than the ${own_total:,.2f} {name} spent: "
+    if money.exceeds(amount, own_total):
+        raise IsolationBreach(f"{what} says {amount!r} a month, more than the {money.usd(own_total)} {name} spent: "
                               f"someone else's usage was counted; evidence: {body}")
     checks.money_equals(amount, own_total, f"the monthly total of {what}", body)
     if listed != models:

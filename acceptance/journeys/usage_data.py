@@ -6,9 +6,10 @@ or in tables of traffic; this module turns both into ``POST /api/usage`` records
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
+from acceptance.verify import money
 from acceptance.verify.errors import SuiteFailure
 
 DEFAULT_DAYS = 10  # spread traffic over this many recent days (enough for "sufficient" data)
@@ -17,13 +18,6 @@ DEFAULT_INPUT, DEFAULT_OUTPUT = 1000, 200
 
 class BadExample(SuiteFailure):
     """A feature file states usage the suite cannot turn into records (a suite-side mistake)."""
-
-
-def money(text: str) -> Decimal:
-    try:
-        return Decimal(str(text).replace("$", "").replace(",", "").strip())
-    except InvalidOperation:
-        raise BadExample(f"{text!r} is not an amount of dollars") from None
 
 
 def count(text: Any) -> int:
@@ -64,15 +58,14 @@ def per_request_cost(pricing: Mapping[str, Any], model: str, input_tokens: int, 
     row = next((m for m in pricing.get("models", []) if m.get("model") == model), None)
     if row is None:
         raise BadExample(f"{model!r} is not in the platform's pricing catalogue")
-    return (Decimal(input_tokens) * Decimal(str(row["input_per_mtok"]))
-            + Decimal(output_tokens) * Decimal(str(row["output_per_mtok"]))) / Decimal(1_000_000)
+    return money.token_cost(input_tokens, output_tokens, row["input_per_mtok"], row["output_per_mtok"])
 
 
 def spend(pricing: Mapping[str, Any], now: datetime, model: str, task: str | None, monthly_usd: str | Decimal,
           days: int = DEFAULT_DAYS, input_tokens: int = DEFAULT_INPUT, output_tokens: int = DEFAULT_OUTPUT,
           **extra: Any) -> list[dict[str, Any]]:
     """Records whose cost over the last 30 days is exactly ``monthly_usd`` at list prices."""
-    amount = money(monthly_usd) if isinstance(monthly_usd, str) else monthly_usd
+    amount = money.parse(monthly_usd)
     unit = per_request_cost(pricing, model, input_tokens, output_tokens)
     requests = amount / unit
     if requests != requests.to_integral_value() or requests <= 0:

@@ -4,12 +4,14 @@ redacted as data; the results folder's file logger redacts every attachment agai
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any, Callable
 
 import allure
 from allure_commons.types import AttachmentType
 
 from acceptance.reporting.visuals import answer_text, conversation_text, savings_table_html, timeline_svg
+from acceptance.verify import money
 from acceptance.verify.errors import ContractViolation
 
 SAVINGS_LABEL = "savings_monthly_usd"
@@ -32,7 +34,7 @@ def attach_scenario_evidence(reporting, world, redact: Callable[[Any], Any] = la
     for session in world.all_sessions():
         for run in session.runs.values():
             runs.setdefault(run.run_id, (session.actor, run))
-    turns, savings = [], 0.0
+    turns, savings = [], Decimal(0)
     for who, run in runs.values():
         short = run.run_id[-8:]
         svg = timeline_svg(run.events, f"{who}: {run.agent.replace('_', ' ')} run …{short}", started_at=run.sent_at)
@@ -41,12 +43,12 @@ def attach_scenario_evidence(reporting, world, redact: Callable[[Any], Any] = la
         if (cost := _cost_of(run)) is not None:
             allure.attach(savings_table_html(cost, who), f"Savings shown to {who} (run …{short})", AttachmentType.HTML)
             amount = cost["potential_savings"].get("monthly_amount")
-            savings += float(amount) if isinstance(amount, (int, float)) else 0.0
+            savings += money.amount(amount) or 0
         turns.append((who, run.request or "(a run started elsewhere)", answer_text(run.terminal)))
     if turns:
         allure.attach(conversation_text(turns), "Conversation", AttachmentType.TEXT)
     if savings:
-        allure.dynamic.label(SAVINGS_LABEL, f"{savings:.2f}")
+        allure.dynamic.label(SAVINGS_LABEL, str(money.cents(savings)))
     for name, records in zip(("HTTP exchanges", "WebSocket transcript"), world.transcript.snapshot()):
         if records:
             allure.attach(json.dumps(redact(records), indent=2, ensure_ascii=False, default=str), name,

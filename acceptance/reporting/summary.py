@@ -7,11 +7,13 @@ import re
 import time
 import uuid
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from acceptance.reporting.evidence import SAVINGS_LABEL
 from acceptance.reporting.visuals import markdown_as_text, summary_markdown
+from acceptance.verify import money
 
 TITLE = "Business summary"
 
@@ -40,7 +42,7 @@ def build(results_dir: Path) -> str:
     categories = json.loads(categories_file.read_text()) if categories_file.exists() else []
     by_epic: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     failures: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    savings, savings_scenarios, durations = 0.0, 0, []
+    savings, savings_scenarios, durations = Decimal(0), 0, []
     for r in load_results(results_dir):
         labels: dict[str, list[str]] = defaultdict(list)
         for label in r.get("labels", []):
@@ -55,7 +57,7 @@ def build(results_dir: Path) -> str:
             first = message.strip().splitlines()[0] if message.strip() else r.get("status", "")
             failures[_category(message, r.get("status", ""), categories)].append((title, epic, first[:300]))
         elif labels.get(SAVINGS_LABEL):
-            savings += sum(float(v) for v in labels[SAVINGS_LABEL])
+            savings += sum(money.parse(v) for v in labels[SAVINGS_LABEL])
             savings_scenarios += 1
         if r.get("start") is not None and r.get("stop") is not None:
             durations.append(((r["stop"] - r["start"]) / 1000, title, epic))

@@ -3,15 +3,15 @@ saw (HTML) and the conversation (text). Pure functions of events and results."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from decimal import Decimal
 from html import escape
 from typing import Any, Sequence
 
 from acceptance.client.events import Event
+from acceptance.verify import money
 
 TERMINALS = {"agent_completed": ("completed", "#2e7d32"), "agent_error": ("error", "#c62828"),
              "agent_stopped": ("stopped", "#ef6c00")}
-ACTIONS = {"model_routing": "Route to a cheaper model", "prompt_caching": "Cache the shared prompt prefix",
-           "batching": "Batch requests that can wait"}
 LANE, LEFT, RIGHT, TOP, WIDTH = 44, 170, 24, 46, 960
 LABEL_CHAR_WIDTH, LABEL_GAP = 5.2, 4  # font-size 9: a generous average glyph width, and air between labels
 
@@ -109,10 +109,12 @@ def timeline_svg(events: Sequence[Event], title: str = "", started_at: float | N
 
 
 def _usd(value: Any) -> str:
-    try:
-        return f"${float(value):,.2f}"
-    except (TypeError, ValueError):
-        return escape(str(value))
+    return escape(money.usd(value, otherwise=str))
+
+
+def _action(kind: Any) -> str:
+    lever = money.LEVER.get(kind)
+    return lever.headline if lever else str(kind)
 
 
 def savings_table_html(cost: dict[str, Any], who: str = "") -> str:
@@ -127,7 +129,7 @@ def savings_table_html(cost: dict[str, Any], who: str = "") -> str:
     rows = "".join(
         f"<tr><td>{escape(str(r.get('title', '')))}</td><td>{escape(str(r.get('model', '')))}"
         + (f" → {escape(str(r['target_model']))}" if r.get("target_model") else "")
-        + f"</td><td>{escape(ACTIONS.get(r.get('type'), str(r.get('type'))))}</td>"
+        + f"</td><td>{escape(_action(r.get('type')))}</td>"
         f"<td class='money'>{_usd(r.get('monthly_savings_usd'))}</td></tr>" for r in recs)
     if not rows:
         rows = "<tr><td colspan='4'><em>No recommendation: " + escape(str(cost.get("summary", ""))) + "</em></td></tr>"
@@ -192,7 +194,7 @@ def markdown_as_text(markdown: str) -> str:
 
 
 def summary_markdown(environment: dict[str, str], by_epic: dict[str, list[int]],
-                     failures: dict[str, list[tuple[str, str, str]]], savings: float, savings_scenarios: int,
+                     failures: dict[str, list[tuple[str, str, str]]], savings: Decimal, savings_scenarios: int,
                      slowest: list[tuple[float, str, str]]) -> str:
     """The run's summary (``reports/summary.md``): verdict, savings, journeys, failures, slowest."""
     passed, failed = sum(v[0] for v in by_epic.values()), sum(v[1] for v in by_epic.values())
@@ -203,7 +205,7 @@ def summary_markdown(environment: dict[str, str], by_epic: dict[str, list[int]],
              + (f" ({env['suite.commit']})" if env.get("suite.commit") else ""), "",
              f"**{'PASSED' if failed == 0 and passed else 'FAILED'}**: {passed} scenarios passed, {failed} failed.", "",
              "## Business value demonstrated", "",
-             f"${savings:,.2f} a month of savings shown to users in {savings_scenarios} passing scenario(s)"
+             f"{money.usd(savings)} a month of savings shown to users in {savings_scenarios} passing scenario(s)"
              if savings_scenarios else "No passing scenario showed savings.", "",
              "## Journeys", "", "| journey | passed | failed |", "|---|---:|---:|"]
     lines += [f"| {epic} | {ok} | {bad} |" for epic, (ok, bad) in sorted(by_epic.items())]

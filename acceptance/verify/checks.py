@@ -12,6 +12,7 @@ from acceptance.client.chat import ChatSession, RunRecord
 from acceptance.client.events import Event, describe_events
 from acceptance.client.rest import Response
 from acceptance.verify import matchers as m
+from acceptance.verify import money
 from acceptance.verify.errors import BusinessOutcomeFailure, ContractViolation, IsolationBreach
 from acceptance.verify.schemas import validate_body, validate_frame
 
@@ -78,9 +79,10 @@ def cost_result(run: RunRecord) -> dict[str, Any]:
 
 def money_equals(actual: Any, expected: Decimal | str, what: str, evidence: Any,
                  category=BusinessOutcomeFailure) -> None:
-    expected = Decimal(str(expected).replace("$", "").replace(",", ""))
-    if not isinstance(actual, (int, float)) or isinstance(actual, bool) or abs(Decimal(str(actual)) - expected) > Decimal("0.005"):
-        raise category(f"{what} should be ${expected:,.2f}, but the platform said {actual!r}; evidence: "
+    """``actual`` is the amount ``expected`` (a ``Decimal`` or a feature file's "$1,234.50") to the cent."""
+    expected = money.parse(expected)
+    if not money.same(actual, expected):
+        raise category(f"{what} should be {money.usd(expected)}, but the platform said {actual!r}; evidence: "
                        f"{str(evidence)[:800]}")
 
 

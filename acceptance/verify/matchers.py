@@ -10,7 +10,6 @@ with their arrival index and message id.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -27,6 +26,7 @@ from acceptance.client.events import (
     compact,
     normalize,
 )
+from acceptance.verify import money
 from acceptance.verify.errors import ContractViolation, SuiteFailure
 
 __all__ = [
@@ -39,13 +39,8 @@ __all__ = [
     "has_no_duplicate_message_ids",
     "satisfies_savings_invariants",
     "expect",
-    "RECOMMENDATION_TYPES",
-    "MONEY_TOLERANCE",
 ]
 
-RECOMMENDATION_TYPES = ("model_routing", "prompt_caching", "batching")
-MONEY_TOLERANCE = 0.01
-_EPS = 1e-9
 _EVIDENCE_LIMIT = 12
 _TERMINALS = "agent_completed | agent_error | agent_stopped"
 
@@ -73,10 +68,6 @@ def _as_events(item: Any) -> list[Event] | None:
         else:
             return None
     return out
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class _ProblemMatcher(BaseMatcher):
@@ -415,7 +406,7 @@ class _MonotoneProgress(_ProblemMatcher):
             if ev.type != "agent_thinking":
                 continue
             value = ev.data.get("progress_percentage")
-            if not _is_number(value):
+            if not money.is_amount(value):
                 problems.append(_Problem(f"progress_percentage is {value!r}, not a number", [(i, ev)]))
                 continue
             if not 0 <= value <= 100:
@@ -487,17 +478,10 @@ def has_no_duplicate_message_ids() -> Matcher:
 # --------------------------------------------------------------------------- savings
 
 
-def _close(a: float, b: float, tolerance: float = MONEY_TOLERANCE) -> bool:
-    return abs(a - b) <= tolerance + _EPS
-
-
 class _SavingsInvariants(_ProblemMatcher):
     expectation = (
-        "a cost_optimizer result keeping the savings invariants: monthly_amount = sum of the "
-        "recommendations' monthly_savings_usd (±0.01), 0 ≤ monthly_amount ≤ current_monthly_cost_usd, "
-        "annual_amount = 12 × monthly_amount (±0.01), percentage = 100 × monthly / current (±0.01; 0 when "
-        "current is 0), recommendations sorted by saving (largest first), each with a model, a type in "
-        f"{'|'.join(RECOMMENDATION_TYPES)}, a title and a positive monthly_savings_usd"
+        f"a cost_optimizer result keeping the savings invariants: {money.INVARIANTS_TEXT}, each with a model, "
+        f"a type in {'|'.join(money.RECOMMENDATION_TYPES)}, a title and a positive monthly_savings_usd"
     )
 
     def _subject(self, item: Any) -> tuple[Any, str | None]:
@@ -508,80 +492,7 @@ class _SavingsInvariants(_ProblemMatcher):
         return item, None
 
     def _problems(self, result: dict) -> list[_Problem]:
-        problems: list[str] = []
-        savings = result.get("potential_savings")
-        analysis = result.get("cost_analysis")
-        recs = result.get("recommendations")
-        if not isinstance(savings, dict):
-            problems.append(f"potential_savings is {savings!r}, not an object")
-            savings = {}
-        if not isinstance(analysis, dict):
-            problems.append(f"cost_analysis is {analysis!r}, not an object")
-            analysis = {}
-        if not isinstance(recs, list):
-            problems.append(f"recommendations is {recs!r}, not a list")
-            recs = []
-
-        monthly = savings.get("monthly_amount")
-        annual = savings.get("annual_amount")
-        percentage = savings.get("percentage")
-        current = analysis.get("current_monthly_cost_usd")
-        for name, value in (("potential_savings.monthly_amount", monthly),
-                            ("potential_savings.annual_amount", annual),
-                            ("potential_savings.percentage", percentage),
-                            ("cost_analysis.current_monthly_cost_usd", current)):
-            if not _is_number(value):
-                problems.append(f"{name} is {value!r}, not a number")
-
-        amounts: list[float | None] = []
-        for n, rec in enumerate(recs):
-            if not isinstance(rec, dict):
-                problems.append(f"recommendations[{n}] is {rec!r}, not an object")
-                amounts.append(None)
-                continue
-            label = f"recommendations[{n}] ({rec.get('type')} on {rec.get('model')})"
-            if not isinstance(rec.get("model"), str) or not rec.get("model"):
-                problems.append(f"{label}: model is {rec.get('model')!r}, expected a model name")
-            if rec.get("type") not in RECOMMENDATION_TYPES:
-                problems.append(f"{label}: type is {rec.get('type')!r}, expected one of {', '.join(RECOMMENDATION_TYPES)}")
-            if not isinstance(rec.get("title"), str) or not rec.get("title", "").strip():
-                problems.append(f"{label}: title is {rec.get('title')!r}, expected a non-empty text")
-            amount = rec.get("monthly_savings_usd")
-            if not _is_number(amount):
-                problems.append(f"{label}: monthly_savings_usd is {amount!r}, not a number")
-                amounts.append(None)
-                continue
-            if amount <= 0:
-                problems.append(f"{label}: monthly_savings_usd is {amount}, expected positive")
-            amounts.append(float(amount))
-
-        valid = [a for a in amounts if a is not None]
-        for n in range(len(amounts) - 1):
-            a, b = amounts[n], amounts[n + 1]
-            if a is not None and b is not None and b > a + _EPS:
-                problems.append(
-                    f"recommendations not sorted by saving: [{n}] saves {a:.2f} but [{n + 1}] saves {b:.2f}")
-
-        if _is_number(monthly):
-            if len(valid) == len(amounts):
-                total = sum(valid)
-                if not _close(monthly, total):
-                    parts = " + ".join(f"{a:.2f}" for a in valid) or "0 (no recommendations)"
-                    problems.append(
-                        f"monthly_amount {monthly:.2f} is not the sum of the recommendations' savings "
-                        f"{parts} = {total:.2f}")
-            if monthly < -_EPS:
-                problems.append(f"monthly_amount {monthly:.2f} is negative")
-            if _is_number(current) and monthly > current + MONEY_TOLERANCE + _EPS:
-                problems.append(f"monthly_amount {monthly:.2f} exceeds current_monthly_cost_usd {current:.2f}")
-            if _is_number(annual) and not _close(annual, 12 * monthly):
-                problems.append(f"annual_amount {annual:.2f} is not 12 × {monthly:.2f} = {12 * monthly:.2f}")
-            if _is_number(percentage) and _is_number(current):
-                expected = 0.0 if current == 0 else 100.0 * monthly / current
-                if not _close(percentage, expected):
-                    formula = "0 (current cost is 0)" if current == 0 else f"100 × {monthly:.2f} / {current:.2f}"
-                    problems.append(f"percentage {percentage} is not {formula} = {expected:.2f}")
-        return [_Problem(p) for p in problems]
+        return [_Problem(p) for p in money.savings_problems(result)]
 
     def describe_mismatch(self, item: Any, mismatch_description: Description) -> None:
         super().describe_mismatch(item, mismatch_description)

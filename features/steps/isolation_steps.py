@@ -6,7 +6,7 @@ from behave import given, then, when
 
 from acceptance.journeys import isolation
 from acceptance.journeys.gherkin_types import AGENTS
-from acceptance.journeys.usage_data import money
+from acceptance.verify.money import parse as money
 from acceptance.verify.errors import SuiteFailure
 
 FLOOD_QUESTION = "What can we save this week?"
