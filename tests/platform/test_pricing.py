@@ -4,13 +4,14 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from acceptance.verify import money
 from reference_platform import analytics, pricing
 from reference_platform.domain import UsageRecord
 from reference_platform.pricing import (
@@ -382,9 +383,7 @@ RECORD_LISTS = st.lists(usage_records(), max_size=25)
 
 
 def _cents(value: Fraction) -> Decimal:
-    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
+    return money.cents(Decimal(value.numerator) / Decimal(value.denominator))
 
 
 def oracle(records: list[UsageRecord]) -> tuple[Fraction, dict[str, Fraction]]:
@@ -431,7 +430,7 @@ def test_recommendations_match_an_independent_statement_of_the_rules(records):
 
 
 def _has_cents_only(value: float) -> bool:
-    return Decimal(str(value)) == Decimal(str(value)).quantize(Decimal("0.01"))
+    return money.cents(value) == money.amount(value)
 
 
 @settings(max_examples=200, deadline=None)
@@ -443,7 +442,8 @@ def test_optimizer_invariants(records):
     savings = result["potential_savings"]
     monthly = savings["monthly_amount"]
 
-    assert monthly == pytest.approx(sum(r["monthly_savings_usd"] for r in recs), abs=1e-6)
+    money.expect_savings(result, *money.INVARIANTS)  # RUN-5.13, as the suite checks any platform
+    assert money.amount(monthly) == sum(money.amount(r["monthly_savings_usd"]) for r in recs)  # DET-7.6: exact
     assert 0 <= monthly <= current
     assert savings["annual_amount"] == round_money(Decimal(str(monthly)) * 12)
     if current > 0:
@@ -466,9 +466,9 @@ def test_optimizer_invariants(records):
         else:
             assert "target_model" not in r
 
-    money = [current, *amounts, *savings.values()]
-    money += [row["monthly_cost_usd"] for row in result["cost_analysis"]["by_model"]]
-    assert all(_has_cents_only(value) for value in money)
+    amounts_usd = [current, *amounts, *savings.values()]
+    amounts_usd += [row["monthly_cost_usd"] for row in result["cost_analysis"]["by_model"]]
+    assert all(_has_cents_only(value) for value in amounts_usd)
     costs = [row["monthly_cost_usd"] for row in result["cost_analysis"]["by_model"]]
     assert costs == sorted(costs, reverse=True)
     assert sum(costs) == pytest.approx(current, abs=0.005 * len(costs) + 1e-9)

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from acceptance.verify import money
+
 from platform_kit import Api, open_session, usage_record, week_of_usage
 
 CODE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$")
@@ -208,7 +210,7 @@ def test_usage_ingest_and_summary(api):
 
     summary = api.get(user, "/api/usage/summary").json()
     assert summary["period_days"] == 30
-    assert summary["total_cost_usd"] == pytest.approx(450.0 + 10 * (100 * 0.80 + 10 * 4.00) / 1e6, abs=0.005)
+    assert money.same(summary["total_cost_usd"], 450.0 + 10 * (100 * 0.80 + 10 * 4.00) / 1e6)
     assert [row["model"] for row in summary["by_model"]] == ["gpt-4o", "claude-haiku-3.5"]
     gpt = summary["by_model"][0]
     assert gpt == {"model": "gpt-4o", "requests": 100_000, "input_tokens": 100_000_000,

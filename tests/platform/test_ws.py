@@ -9,6 +9,8 @@ import time
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from acceptance.verify import money
+
 from platform_kit import (AGENT_EVENTS, TERMINAL, Api, check_run, claims_for, forge, is_run_end, open_session,
                           recv, usage_record, week_of_usage, ws_connect)
 
@@ -186,7 +188,7 @@ def test_a_supervisor_run_follows_every_ordering_rule(platform, api, sessions):
     savings = result["cost_optimization"]["potential_savings"]
     recs = result["cost_optimization"]["recommendations"]
     assert recs and recs[0]["type"] == "model_routing" and recs[0]["target_model"] == "gpt-4o-mini"
-    assert savings["monthly_amount"] == pytest.approx(sum(r["monthly_savings_usd"] for r in recs), abs=0.01)
+    money.expect_savings(result["cost_optimization"], *money.INVARIANTS)
 
     thread = api.get(user, f"/api/threads/{first['thread_id']}").json()
     assert thread["title"] == request[:60]
