@@ -121,7 +121,7 @@ def recommendation_problems(rec: Any, label: str) -> list[str]:
     if not isinstance(rec, dict):
         return [f"{label} is {rec!r}, not an object"]
     problems = []
-    if not isinstance(rec.get("model"), str) or not rec.get("model"):
+    if not isinstance(rec.get("model"), str) or not rec["model"].strip():
         problems.append(f"{label}: model is {rec.get('model')!r}, expected a model name")
     if rec.get("type") not in RECOMMENDATION_TYPES:
         problems.append(f"{label}: type is {rec.get('type')!r}, expected one of {', '.join(RECOMMENDATION_TYPES)}")

@@ -129,6 +129,7 @@ def test_recommendation_problems():
         "1: monthly_savings_usd is 0, expected positive",
     ]
     assert money.recommendation_problems("x", "1") == ["1 is 'x', not an object"]
+    assert money.recommendation_problems(dict(good, model=" "), "2") == ["2: model is ' ', expected a model name"]
 
 
 # --------------------------------------------------------------------------- the invariants (RUN-5.13)
