@@ -1,5 +1,5 @@
-"""The once-per-run files of an Allure results folder (categories, environment, executor) written and
-read, cleaning the folder (allure-behave never does), and the status message the categories classify."""
+"""The once-per-run files of an Allure results folder (categories, environment, executor; the environment
+read back too), cleaning the folder (allure-behave never does), and the status message the categories classify."""
 from __future__ import annotations
 
 import json
@@ -21,20 +21,6 @@ def categories() -> list[dict[str, Any]]:
     """Allure matches ``messageRegex`` against the whole message; "Suite defect" takes the rest."""
     return [{"name": name, "messageRegex": f"(?s){name}: .*" if name in CATEGORY_NAMES else "(?s).*",
              "matchedStatuses": ["failed", "broken"]} for name in (*CATEGORY_NAMES, SuiteFailure.category)]
-
-
-def category(message: str, status: str, categories: list[dict[str, Any]], default: str = "Uncategorised") -> str:
-    """The category Allure gives a failed or broken result: the first whose statuses and regex match."""
-    return next((str(c["name"]) for c in categories if status in c.get("matchedStatuses", [])
-                 and re.fullmatch(c.get("messageRegex", ".*"), message, re.S)), default)
-
-
-def read_categories(results_dir: str | os.PathLike) -> list[dict[str, Any]]:
-    """The folder's ``categories.json`` (empty when it is missing or unreadable)."""
-    try:
-        return json.loads((Path(results_dir) / "categories.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
 
 
 def exception_message(exc: BaseException) -> str:

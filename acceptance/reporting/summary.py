@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from acceptance.reporting.evidence import SAVINGS_LABEL
-from acceptance.reporting.results_folder import category, read_categories, read_environment
+from acceptance.reporting.results_folder import read_environment
 from acceptance.reporting.visuals import markdown_as_text, summary_markdown
-from acceptance.runner.results import read_results
+from acceptance.runner.results import category, read_categories, read_results
 
 TITLE = "Business summary"
 

@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from acceptance.runner.results import attempt_key, category, latest_attempts, read_categories, read_results
+
 SUITE_DEFECT = "Suite defect"
 
 
@@ -49,9 +51,6 @@ def _seconds(result: dict[str, Any]) -> float:
 
 
 def build(results_dir: Path) -> ET.ElementTree:
-    from acceptance.reporting.results_folder import category, read_categories
-    from acceptance.runner.results import attempt_key, latest_attempts, read_results
-
     results_dir = Path(results_dir)
     all_results = read_results(results_dir, strict=False)
     attempts: dict[tuple, list[dict[str, Any]]] = defaultdict(list)

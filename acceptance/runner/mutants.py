@@ -27,8 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acceptance.reporting.results_folder import category, read_categories
-from acceptance.runner.results import read_results
+from acceptance.runner.results import category, read_categories, read_results
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,5 +1,5 @@
-"""The one reader of an Allure results folder's result files (``*-result.json``), and a scenario's
-identity across them, for everything that reads a run after it: the summary and the report's gate, the
+"""The one reader of an Allure results folder's result files (``*-result.json``) and categories, and a
+scenario's identity across them, for everything that reads a run after it: the summary and the report's gate, the
 parallel and shard merges, ``--rerun-failed``, mutation runs, ``junit.xml`` and ``durations.json``.
 
 ``strict=True`` where a verdict rests on the whole folder: a file that cannot be read raises.
@@ -8,6 +8,8 @@ and a scenario without a result is what the counts and the merge report."""
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -69,3 +71,17 @@ def counts(results: Iterable[Result]) -> tuple[int, int, int]:
 def count_line(passed: int, failed: int, skipped: int) -> str:
     """The last line a run prints: ``N passed, N failed`` (and the skipped, if any)."""
     return f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else "")
+
+
+def category(message: str, status: str, categories: list[dict[str, Any]], default: str = "Uncategorised") -> str:
+    """The category Allure gives a failed or broken result: the first whose statuses and regex match."""
+    return next((str(c["name"]) for c in categories if status in c.get("matchedStatuses", [])
+                 and re.fullmatch(c.get("messageRegex", ".*"), message, re.S)), default)
+
+
+def read_categories(results_dir: str | os.PathLike) -> list[dict[str, Any]]:
+    """The folder's ``categories.json`` (empty when it is missing or unreadable)."""
+    try:
+        return json.loads((Path(results_dir) / "categories.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
