@@ -23,7 +23,7 @@ from acceptance.reporting.results_folder import exception_message, write_file
 
 HookErrors = list[tuple[str, BaseException]]
 SEVERITIES = {s.value for s in Severity}
-_PLUMBING = tuple(str(Path(p).resolve().parent) + os.sep for p in (__file__, behave.__file__))
+_PLUMBING = tuple(os.path.dirname(p) + os.sep for p in (__file__, behave.__file__))  # as frames name them
 
 
 class RedactingFileLogger(AllureFileLogger):

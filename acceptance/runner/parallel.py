@@ -79,7 +79,7 @@ class Plan:
 FLAG_ACTIONS = ("store_true", "store_false", "store_const", "count", "help", "version")
 
 
-def behave_options() -> dict[str, bool]:
+def behave_option_table() -> dict[str, bool]:
     """Every option string of behave's command line (``behave.configuration.OPTIONS``) and whether it
     takes a value."""
     from behave.configuration import OPTIONS
@@ -95,7 +95,7 @@ def split_behave_args(args: Sequence[str]) -> tuple[list[str], list[str], str | 
 
     Options keep their order and values; ``-D allure_results=...`` is taken out (the workers get
     their own), positional arguments are the paths."""
-    takes_value = behave_options()
+    takes_value = behave_option_table()
     options: list[str] = []
     paths: list[str] = []
     results: str | None = None
