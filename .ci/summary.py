@@ -1,7 +1,6 @@
 """Combines pytest's JUnit XML and the suite's Allure results into the closing CI line."""
 from __future__ import annotations
 
-import json
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -19,8 +18,8 @@ def pytest_counts(path: Path) -> tuple[int, int, int]:
 
 
 def allure_counts(folder: Path) -> tuple[int, int, int]:
-    from acceptance.runner.parallel import counts
-    return counts(json.loads(p.read_text()) for p in folder.glob("*-result.json"))
+    from acceptance.runner.results import counts, read_results
+    return counts(read_results(folder, strict=True))
 
 
 def main(argv: list[str]) -> int:

@@ -40,8 +40,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acceptance.reporting.summary import load_results  # noqa: E402
-from acceptance.runner.parallel import counts, digest_differences, report_digest  # noqa: E402
+from acceptance.runner.parallel import digest_differences, report_digest  # noqa: E402
+from acceptance.runner.results import counts, read_results  # noqa: E402
 
 
 def free_port() -> int:
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
             platform_process.wait(10)
         after = os.times()
         cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-        passed, failed, _ = counts(load_results(results))
+        passed, failed, _ = counts(read_results(results, strict=True))
         digest = report_digest(results)
         if baseline is None:
             baseline, expected, durations_from = seconds, digest, results

@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acceptance.reporting.summary import load_results  # noqa: E402
-from acceptance.runner.parallel import counts, digest_differences, report_digest  # noqa: E402
+from acceptance.runner.parallel import digest_differences, report_digest  # noqa: E402
+from acceptance.runner.results import counts, read_results  # noqa: E402
 
 
 def timed(command: list[str]) -> tuple[float, subprocess.CompletedProcess]:
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     serial_s, done = timed([sys.executable, "-m", "behave", *common, "-D", f"allure_results={serial}"])
     print(f"serial: {serial_s:.1f} s, exit code {done.returncode}", flush=True)
     expected = report_digest(serial)
-    passed, failed, _ = counts(load_results(serial))
+    passed, failed, _ = counts(read_results(serial, strict=True))
 
     rows = []
     modes = [("previous durations", ["--durations", str(serial)])]

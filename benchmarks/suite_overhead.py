@@ -85,9 +85,9 @@ def measure(behave_args: list[str]) -> dict:
         agents.RunContext._pace, agents.RunManager._execute = original_pace, original_execute
         security.PasswordHasher.hash_password = original_hash
         security.PasswordHasher.verify_password = original_verify
-    from acceptance.reporting.summary import load_results
-    from acceptance.runner.parallel import counts, load_durations
-    passed, failed, skipped = counts(load_results(results))
+    from acceptance.runner.parallel import load_durations
+    from acceptance.runner.results import counts, read_results
+    passed, failed, skipped = counts(read_results(results, strict=True))
     paced_sum = sum(b - a for a, b in intervals)
     return {"exit_code": code, "wall_s": wall, "paced_sum_s": paced_sum, "paced_union_s": union_length(intervals),
             "frames": len(intervals), "runs": runs[0],

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from acceptance.reporting import summary
+from acceptance.runner.results import read_results
 
 ROOT = Path(__file__).resolve().parents[2]
 ANALYTICS_TAGS = (
@@ -64,6 +65,7 @@ def build(results: Path | None = None, output: Path | None = None, history: Path
 
 def critical_failures(results: Path) -> list[str]:
     """The failed or broken @critical scenarios (what fails the quality gate of allurerc.mjs)."""
+    failed = [r for r in read_results(results, strict=True, latest=True) if r.get("status") in ("failed", "broken")
+              and {"name": "severity", "value": "critical"} in r.get("labels", [])]
     return [r.get("name", "?") + "".join(f" [{p['name']}={p['value']}]" for p in r.get("parameters") or [])
-            for r in summary.load_results(results) if {"name": "severity", "value": "critical"} in r.get("labels", [])
-            and r.get("status") in ("failed", "broken")] or ["(see the Quality Gates tab of the report)"]
+            for r in failed] or ["(see the Quality Gates tab of the report)"]

@@ -19,11 +19,11 @@ from allure_commons.model2 import Label, Link, Parameter, Status, StatusDetails,
 from allure_commons.types import AttachmentType, LabelType, Severity
 from allure_commons.utils import host_tag, md5, now, thread_tag, uuid4
 
-from acceptance.reporting.results_folder import exception_message
+from acceptance.reporting.results_folder import exception_message, write_file
 
 HookErrors = list[tuple[str, BaseException]]
 SEVERITIES = {s.value for s in Severity}
-_PLUMBING = tuple(str(Path(p).resolve().parent) + os.sep for p in (__file__, behave.__file__))
+_PLUMBING = tuple(os.path.dirname(p) + os.sep for p in (__file__, behave.__file__))  # as frames name them
 
 
 class RedactingFileLogger(AllureFileLogger):
@@ -45,8 +45,7 @@ class RedactingFileLogger(AllureFileLogger):
             data = content()
         except Exception:  # noqa: BLE001 - fail closed
             data = b"[content withheld: redaction failed]"
-        (self.report_dir / f"{file_name}.tmp").write_bytes(data)
-        os.replace(self.report_dir / f"{file_name}.tmp", self.report_dir / file_name)
+        write_file(self.report_dir / file_name, data)
 
     def _values(self, obj: Any) -> Any:
         """Every string of a result redacted as a value (masking the serialised text could cut across the

@@ -3,7 +3,6 @@ results alone (so merged parallel runs too); rendered by :func:`.visuals.summary
 from __future__ import annotations
 
 import json
-import re
 import time
 import uuid
 from collections import defaultdict
@@ -12,38 +11,22 @@ from pathlib import Path
 from typing import Any
 
 from acceptance.reporting.evidence import SAVINGS_LABEL
+from acceptance.reporting.results_folder import read_environment
 from acceptance.reporting.visuals import markdown_as_text, summary_markdown
+from acceptance.runner.results import category, read_categories, read_results
 from acceptance.verify import money
 
 TITLE = "Business summary"
 
 
-def _category(message: str, status: str, categories: list[dict[str, Any]]) -> str:
-    return next((c["name"] for c in categories if status in c.get("matchedStatuses", [])
-                 and re.fullmatch(c.get("messageRegex", ".*"), message, re.S)), "Uncategorised")
-
-
-def _properties(path: Path) -> dict[str, str]:
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    return {key.strip(): value.strip().replace("\\:", ":").replace("\\=", "=") for key, _, value in
-            (line.partition("=") for line in lines if "=" in line and not line.startswith("#"))}
-
-
-def load_results(results_dir: Path) -> list[dict[str, Any]]:
-    """One result per scenario: its last attempt (a re-run leaves every attempt in the folder)."""
-    from acceptance.runner.parallel import latest_attempts
-    return latest_attempts(json.loads(p.read_text(encoding="utf-8")) for p in sorted(results_dir.glob("*-result.json")))
-
-
 def build(results_dir: Path) -> str:
     """The summary in Markdown: passed/failed per epic, failures (title, epic, first line of the cause) by
     category, the savings shown in passing scenarios, the slowest scenarios."""
-    categories_file = results_dir / "categories.json"
-    categories = json.loads(categories_file.read_text()) if categories_file.exists() else []
+    categories = read_categories(results_dir)
     by_epic: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     failures: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
     savings, savings_scenarios, durations = Decimal(0), 0, []
-    for r in load_results(results_dir):
+    for r in read_results(results_dir, strict=True, latest=True):
         labels: dict[str, list[str]] = defaultdict(list)
         for label in r.get("labels", []):
             labels[label.get("name", "")].append(str(label.get("value", "")))
@@ -55,14 +38,14 @@ def build(results_dir: Path) -> str:
         if not ok:
             message = (r.get("statusDetails") or {}).get("message") or r.get("status", "")
             first = message.strip().splitlines()[0] if message.strip() else r.get("status", "")
-            failures[_category(message, r.get("status", ""), categories)].append((title, epic, first[:300]))
+            failures[category(message, r.get("status", ""), categories)].append((title, epic, first[:300]))
         elif labels.get(SAVINGS_LABEL):
             savings += sum(money.parse(v) for v in labels[SAVINGS_LABEL])
             savings_scenarios += 1
         if r.get("start") is not None and r.get("stop") is not None:
             durations.append(((r["stop"] - r["start"]) / 1000, title, epic))
     order = [c["name"] for c in categories] + ["Uncategorised"]
-    return summary_markdown(_properties(results_dir / "environment.properties"), dict(by_epic),
+    return summary_markdown(read_environment(results_dir), dict(by_epic),
                             {c: failures[c] for c in order if failures.get(c)}, savings, savings_scenarios,
                             sorted(durations, reverse=True)[:5])
 
@@ -71,6 +54,12 @@ def write(results_dir: Path) -> Path:
     target = results_dir.parent / "summary.md"
     target.write_text(build(results_dir), encoding="utf-8")
     return target
+
+
+def headline(path: Path, *more: str) -> str:
+    """The written summary without its slowest journeys, as a run prints it, and where it (and ``more``) is."""
+    text = path.read_text(encoding="utf-8").split("## Slowest journeys")[0].rstrip()
+    return text + f"\n\n(summary: {'; '.join([str(path), *more])})"
 
 
 def attach(results_dir: Path) -> None:

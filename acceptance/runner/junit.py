@@ -17,7 +17,6 @@ Written after every run (serial ``behave``/``bin/suite``, ``bin/suite-parallel``
 """
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -25,23 +24,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from acceptance.runner.results import attempt_key, category, latest_attempts, read_categories, read_results
+
 SUITE_DEFECT = "Suite defect"
-
-
-def _categories(results_dir: Path) -> list[dict[str, Any]]:
-    path = results_dir / "categories.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
-    except ValueError:
-        return []
-
-
-def category(message: str, status: str, categories: list[dict[str, Any]]) -> str:
-    """The report category of a failed or broken result (Allure's own rule: first full match)."""
-    for cat in categories:
-        if status in cat.get("matchedStatuses", []) and re.fullmatch(cat.get("messageRegex", ".*"), message, re.S):
-            return str(cat["name"])
-    return SUITE_DEFECT
 
 
 def _clean(text: str) -> str:
@@ -66,14 +51,12 @@ def _seconds(result: dict[str, Any]) -> float:
 
 
 def build(results_dir: Path) -> ET.ElementTree:
-    from acceptance.runner.parallel import attempt_key, latest_attempts, readable_results
-
     results_dir = Path(results_dir)
-    all_results = readable_results(results_dir)
+    all_results = read_results(results_dir, strict=False)
     attempts: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
     for result in all_results:
         attempts[attempt_key(result)].append(result)
-    categories = _categories(results_dir)
+    categories = read_categories(results_dir)
     by_feature: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for result in latest_attempts(all_results):
         by_feature[_feature(result)].append(result)
@@ -93,7 +76,7 @@ def build(results_dir: Path) -> ET.ElementTree:
             message = str(details.get("message") or "").strip()
             trace = str(details.get("trace") or "").strip()
             if status in ("failed", "broken"):
-                cat = category(message, status, categories)
+                cat = category(message, status, categories, default=SUITE_DEFECT)
                 head = message.splitlines()[0] if message else f"the scenario is {status} without a message"
                 if not head.startswith(f"{cat}:"):
                     head = f"{cat}: {head}"

@@ -129,18 +129,15 @@ def finished(context, results: Path) -> None:
 
     from acceptance.reporting import summary
     from acceptance.reporting.visuals import markdown_as_text
-    from acceptance.runner import junit, shards
-    junit.write(Path(results))
-    shards.write_durations_file(Path(results), Path(results).parent / "durations.json")
-    path = summary.write(Path(results))
+    from acceptance.runner.parallel import write_run_files
+    path = write_run_files(Path(results))
     # run-level evidence for the report's first page (the report build refreshes it for merged runs)
     allure.global_attach(markdown_as_text(path.read_text(encoding="utf-8")), name=summary.TITLE,
                          attachment_type=allure.attachment_type.TEXT)
     if getattr(context, "aborted", False):
         return  # the run stopped before any scenario; its one message was already said
     _write_clause_coverage(path.parent)
-    text = path.read_text(encoding="utf-8")
-    say("\n" + text.split("## Slowest journeys")[0].rstrip() + f"\n\n(summary: {path})")
+    say("\n" + summary.headline(path))
 
 
 def _write_clause_coverage(folder: Path) -> None:

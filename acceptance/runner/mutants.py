@@ -17,9 +17,7 @@ non-zero below 100 %.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +26,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from acceptance.runner.results import category, read_categories, read_results
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,25 +95,16 @@ class Outcome:
 KEPT = ROOT / "reports" / "mutants"  # results of the faults a run did not kill as expected
 
 
-def categorise(message: str, status: str, categories: list[dict]) -> str:
-    for category in categories:
-        if status in category.get("matchedStatuses", []) and re.fullmatch(category.get("messageRegex", ".*"),
-                                                                          message, re.S):
-            return category["name"]
-    return "Uncategorised"
-
-
 def failures_in(results: Path) -> list[tuple[str, str, str]]:
-    categories_file = results / "categories.json"
-    categories = json.loads(categories_file.read_text()) if categories_file.exists() else []
+    """(scenario, category, first line of the message) of each failed or broken result of the folder."""
+    categories = read_categories(results)
     out = []
-    for path in sorted(results.glob("*-result.json")):
-        data = json.loads(path.read_text())
+    for data in read_results(results, strict=True):
         if data.get("status") in ("failed", "broken"):
             message = (data.get("statusDetails") or {}).get("message") or ""
             name = data.get("name", "?")
             params = ", ".join(str(p.get("value")) for p in data.get("parameters") or [])
-            out.append((f"{name} [{params}]" if params else name, categorise(message, data["status"], categories),
+            out.append((f"{name} [{params}]" if params else name, category(message, data["status"], categories),
                         message.strip().splitlines()[0][:200] if message.strip() else data["status"]))
     return out
 

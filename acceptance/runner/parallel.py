@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from acceptance.runner.results import count_line, counts, read_results, result_files, result_key
+
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RESULTS = Path("reports") / "allure-results"
 ONCE_FILES = ("categories.json", "environment.properties", "executor.json", "shard.json")
@@ -73,9 +75,19 @@ class Plan:
     spawn: bool = False               # fresh interpreters instead of forks of a preloaded parent
 
 
-def _behave_parser():
-    from behave.configuration import setup_parser
-    return setup_parser()
+#: argparse actions that take no value (behave's flags, and argparse's own -h/--help)
+FLAG_ACTIONS = ("store_true", "store_false", "store_const", "count", "help", "version")
+
+
+def behave_option_table() -> dict[str, bool]:
+    """Every option string of behave's command line (``behave.configuration.OPTIONS``) and whether it
+    takes a value."""
+    from behave.configuration import OPTIONS
+    takes_value = {"-h": False, "--help": False}
+    for option_strings, keywords in OPTIONS:
+        for option in option_strings:
+            takes_value[option] = keywords.get("action") not in FLAG_ACTIONS and keywords.get("nargs") != "?"
+    return takes_value
 
 
 def split_behave_args(args: Sequence[str]) -> tuple[list[str], list[str], str | None]:
@@ -83,7 +95,7 @@ def split_behave_args(args: Sequence[str]) -> tuple[list[str], list[str], str | 
 
     Options keep their order and values; ``-D allure_results=...`` is taken out (the workers get
     their own), positional arguments are the paths."""
-    parser = _behave_parser()
+    takes_value = behave_option_table()
     options: list[str] = []
     paths: list[str] = []
     results: str | None = None
@@ -100,7 +112,9 @@ def split_behave_args(args: Sequence[str]) -> tuple[list[str], list[str], str | 
             continue
         name, eq, inline = token.partition("=") if token.startswith("--") else (token[:2], "", token[2:])
         value: str | None = inline if (eq or inline) else None
-        needs_value = _option_takes_value(parser, name)
+        if name not in takes_value:
+            raise UsageError(f"unknown behave option {name!r} (see `behave --help`)")
+        needs_value = takes_value[name]
         group = [token]
         if needs_value and value is None:
             if i + 1 >= len(args):
@@ -115,13 +129,6 @@ def split_behave_args(args: Sequence[str]) -> tuple[list[str], list[str], str | 
             continue
         options.extend(group)
     return options, paths, results
-
-
-def _option_takes_value(parser, option: str) -> bool:
-    action = parser._option_string_actions.get(option)  # noqa: SLF001 - argparse has no public lookup
-    if action is None:
-        raise UsageError(f"unknown behave option {option!r} (see `behave --help`)")
-    return action.nargs != 0 and action.nargs != "?"
 
 
 def parse_command_line(argv: Sequence[str]) -> Plan:
@@ -186,12 +193,6 @@ def discover(behave_options: Sequence[str], paths: Sequence[str]) -> list[Item]:
     return items
 
 
-def result_key(result: dict[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
-    params = tuple((str(p.get("name")), str(p.get("value"))) for p in result.get("parameters") or []
-                   if not p.get("excluded"))
-    return str(result.get("fullName", "")), params
-
-
 def load_durations(results_dir: Path | None) -> dict[tuple, float]:
     """Seconds per scenario key from an Allure results folder or a ``durations.json`` (empty when
     there is none)."""
@@ -201,11 +202,10 @@ def load_durations(results_dir: Path | None) -> dict[tuple, float]:
         return read_durations_file(results_dir)
     if results_dir is None or not results_dir.is_dir():
         return out
-    for path in results_dir.glob("*-result.json"):
+    for result in read_results(results_dir, strict=False):
         try:
-            result = json.loads(path.read_text(encoding="utf-8"))
             seconds = (result["stop"] - result["start"]) / 1000
-        except (OSError, ValueError, KeyError, TypeError):
+        except (KeyError, TypeError):
             continue
         if seconds >= 0:
             out[result_key(result)] = seconds
@@ -417,46 +417,6 @@ def _tail(path: Path, lines: int) -> str:
 
 
 # --------------------------------------------------------------------------- merging
-def clean_results_dir(results: Path) -> None:
-    resolved = results.resolve()
-    cwd = Path.cwd().resolve()
-    if resolved in {Path(resolved.anchor), Path.home().resolve(), cwd, *cwd.parents, ROOT}:
-        raise UsageError(f"refusing to clean {resolved}: not a dedicated results folder")
-    if resolved.exists():
-        shutil.rmtree(resolved)
-    resolved.mkdir(parents=True)
-
-
-def read_properties(path: Path) -> dict[str, str]:
-    """A Java properties file as written by ``write_environment`` (escapes undone)."""
-    out: dict[str, str] = {}
-    if not path.exists():
-        return out
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.lstrip().startswith(("#", "!")):
-            continue
-        key, value, i, escaped, in_key = [], [], 0, False, True
-        while i < len(line):
-            ch = line[i]
-            target = key if in_key else value
-            if escaped:
-                if ch == "u" and i + 4 < len(line):
-                    target.append(chr(int(line[i + 1:i + 5], 16)))
-                    i += 4
-                else:
-                    target.append({"n": "\n", "r": "\r", "t": "\t"}.get(ch, ch))
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif in_key and ch in "=:":
-                in_key = False
-            else:
-                target.append(ch)
-            i += 1
-        out["".join(key).strip()] = "".join(value)
-    return out
-
-
 def _attachment_sources(node: dict[str, Any]) -> Iterable[str]:
     for attachment in node.get("attachments") or []:
         if attachment.get("source"):
@@ -476,9 +436,10 @@ def merge(workers: Sequence[Worker], target: Path, *, embedded: bool, unit: str 
     """Every worker's results into ``target`` (cleaned first); the once-per-run files written once.
 
     ``unit``/``properties`` name what was merged (``workers`` of one machine, or ``shards``)."""
-    from acceptance.reporting.results_folder import write_categories, write_environment, write_executor
+    from acceptance.reporting.results_folder import (clean, read_environment, write_categories, write_environment,
+                                                     write_executor)
 
-    clean_results_dir(target)
+    clean(target)
     merged: list[dict[str, Any]] = []
     run_level_seen: set[tuple[str, str]] = set()
     missing_added = 0
@@ -490,10 +451,7 @@ def merge(workers: Sequence[Worker], target: Path, *, embedded: bool, unit: str 
         dropped: set[str] = set()
         reported: set[tuple] = set()
         worker_stopped_run = False
-        for path in files:
-            if not path.name.endswith("-result.json"):
-                continue
-            result = json.loads(path.read_text(encoding="utf-8"))
+        for path, result in result_files(folder, strict=True):
             name = str(result.get("fullName", ""))
             if name.startswith("run::"):
                 worker_stopped_run = True
@@ -506,9 +464,7 @@ def merge(workers: Sequence[Worker], target: Path, *, embedded: bool, unit: str 
             reported.add(result_key(result))
             merged.append(result)
         for path in files:
-            if path.name in ONCE_FILES:
-                continue
-            if path.name in dropped:
+            if path.name in ONCE_FILES or path.name in dropped:
                 continue
             destination = target / path.name
             if destination.exists():
@@ -518,7 +474,7 @@ def merge(workers: Sequence[Worker], target: Path, *, embedded: bool, unit: str 
             else:
                 shutil.copy2(path, destination)
         if not environment:
-            environment = read_properties(folder / "environment.properties")
+            environment = read_environment(folder)
         if not executor and (folder / "executor.json").exists():
             executor = json.loads((folder / "executor.json").read_text(encoding="utf-8"))
         if worker_stopped_run:
@@ -566,51 +522,6 @@ def _missing_result(item: Item, worker: Worker) -> dict[str, Any]:
     }
 
 
-def attempt_key(result: dict[str, Any]) -> tuple:
-    """What makes two results attempts of one scenario: the same fullName and parameters. A result
-    without a fullName is never taken for another's attempt."""
-    return result_key(result) if result.get("fullName") else ("", (("#uuid", str(result.get("uuid") or id(result))),))
-
-
-def readable_results(results_dir: Path) -> list[dict[str, Any]]:
-    """Every result file of a folder that can be read, in file-name order; an unreadable one is left out
-    (a scenario without a result is what the counts and the merge report)."""
-    out = []
-    for path in sorted(Path(results_dir).glob("*-result.json")):
-        try:
-            out.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
-    return out
-
-
-def latest_attempts(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One result per scenario: the last attempt (by stop time) of each (fullName, parameters).
-
-    A re-run (``bin/suite --rerun-failed``) leaves every attempt in the folder, as Allure's Retries
-    expect; whatever counts scenarios counts the last one."""
-    latest: dict[tuple, dict[str, Any]] = {}
-    for result in results:
-        key = attempt_key(result)
-        if key not in latest or (result.get("stop") or 0) >= (latest[key].get("stop") or 0):
-            latest[key] = result
-    return list(latest.values())
-
-
-def counts(results: Iterable[dict[str, Any]]) -> tuple[int, int, int]:
-    """(passed, failed, skipped) scenarios, each counted once by its last attempt."""
-    passed = failed = skipped = 0
-    for result in latest_attempts(results):
-        status = result.get("status")
-        if status == "passed":
-            passed += 1
-        elif status == "skipped":
-            skipped += 1
-        else:
-            failed += 1
-    return passed, failed, skipped
-
-
 # --------------------------------------------------------------------------- comparing reports
 _RUN_ID_IN_NAME = re.compile(r"…[0-9a-f]{8}\b")
 
@@ -631,8 +542,7 @@ def report_digest(results_dir: Path) -> dict[tuple, dict[str, Any]]:
     differs between any two runs: host and thread labels, attachment bytes, and the run id that
     attachment names end with ("Timeline: Alice, supervisor run …1a2b3c4d")."""
     out: dict[tuple, dict[str, Any]] = {}
-    for path in results_dir.glob("*-result.json"):
-        result = json.loads(path.read_text(encoding="utf-8"))
+    for result in read_results(results_dir, strict=True):
         key = (result.get("fullName"), tuple(sorted((p["name"], p["value"]) for p in result.get("parameters") or [])))
         if key in out:
             raise ValueError(f"two results for {key} in {results_dir}")
@@ -655,11 +565,14 @@ def digest_differences(expected: dict, actual: dict, limit: int = 10) -> list[st
 
 
 # --------------------------------------------------------------------------- main
-def write_run_files(results: Path) -> None:
-    """What every run leaves beside its results: ``junit.xml`` and ``durations.json``."""
+def write_run_files(results: Path) -> Path:
+    """What every run leaves beside its results: ``junit.xml``, ``durations.json`` and ``summary.md``
+    (its path returned)."""
+    from acceptance.reporting import summary
     from acceptance.runner import junit, shards
     junit.write(results)
     shards.write_durations_file(results, results.parent / "durations.json")
+    return summary.write(results)
 
 
 def _is_embedded(behave_options: Sequence[str]) -> bool:
@@ -720,11 +633,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                    properties={"shard": f"{plan.shard[0]}/{plan.shard[1]}"} if plan.shard else None)
     if shard_plan is not None:
         shard_plan.write_manifest(results, plan.shard[0])
-    write_run_files(results)
-    from acceptance.reporting import summary
-    summary_path = summary.write(results)
-    text = summary_path.read_text(encoding="utf-8")
-    _say("\n" + text.split("## Slowest journeys")[0].rstrip() + f"\n\n(summary: {summary_path})")
+    from acceptance.reporting.summary import headline
+    _say("\n" + headline(write_run_files(results)))
     if merged.added_missing:
         _say(f"{merged.added_missing} scenario(s) never reported by a crashed worker were added as broken")
     if plan.report:
@@ -733,7 +643,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     worst = max((w.returncode or 0) for w in workers)
     _say(f"Suite finished in {time.monotonic() - started:.1f} s with {len(workers)} workers "
          f"(exit codes {', '.join(str(w.returncode) for w in workers)}).")
-    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""), flush=True)
+    print(count_line(passed, failed, skipped), flush=True)
     return 0 if worst == 0 and failed == 0 else 1
 
 

@@ -26,15 +26,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from acceptance.runner import parallel
-from acceptance.runner.parallel import ONCE_FILES, ROOT, UsageError, latest_attempts, result_key
+from acceptance.runner.parallel import ONCE_FILES, ROOT, UsageError
+from acceptance.runner.results import count_line, counts, read_results, result_key
 
 FAILED = ("failed", "broken")
 
 
 def failed_in(results_dir: Path) -> list[dict[str, Any]]:
     """The last attempt of every scenario of the folder that failed or is broken."""
-    results = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(results_dir.glob("*-result.json"))]
-    return [r for r in latest_attempts(results) if r.get("status") in FAILED]
+    return [r for r in read_results(results_dir, strict=True, latest=True) if r.get("status") in FAILED]
 
 
 def _title(result: dict[str, Any]) -> str:
@@ -105,9 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if not items:
         print("rerun: no scenario failed in the last run; nothing to re-run")
-        passed, failed_count, skipped = parallel.counts(json.loads(p.read_text(encoding="utf-8"))
-                                                         for p in results_dir.glob("*-result.json"))
-        print(f"{passed} passed, {failed_count} failed" + (f", {skipped} skipped" if skipped else ""))
+        print(count_line(*counts(read_results(results_dir, strict=True))))
         return 0
     attempt_dir = results_dir.parent / "rerun" / "allure-results"
     print(f"rerun: {len(items)} scenario(s) failed in the last run; running them again", flush=True)
@@ -121,9 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"0 passed, {len(items)} failed")
         return 1
     flaky, failing = fold_in(attempt_dir, results_dir, wanted)
-    parallel.write_run_files(results_dir)
-    from acceptance.reporting import summary
-    summary_path = summary.write(results_dir)
+    summary_path = parallel.write_run_files(results_dir)
     if not known.no_report:
         parallel.build_html_report(results_dir)
     print(f"\nrerun: {len(flaky)} passed on the re-run and are marked flaky, {len(failing)} failed again "
@@ -132,9 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  flaky: {title}")
     for title in failing:
         print(f"  failed again: {title}")
-    passed, failed_count, skipped = parallel.counts(json.loads(p.read_text(encoding="utf-8"))
-                                                     for p in results_dir.glob("*-result.json"))
-    print(f"{passed} passed, {failed_count} failed" + (f", {skipped} skipped" if skipped else ""), flush=True)
+    passed, failed_count, skipped = counts(read_results(results_dir, strict=True))
+    print(count_line(passed, failed_count, skipped), flush=True)
     if failed_count or behave.returncode not in (0, 1):
         return 1
     if flaky and not known.flaky_ok:

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from acceptance.runner.parallel import ROOT, Item, UsageError, Worker, load_durations, result_key, split
+from acceptance.runner.parallel import ROOT, Item, UsageError, Worker, load_durations, split
+from acceptance.runner.results import count_line, counts, read_results, result_key
 
 COMMITTED_DURATIONS = ROOT / "features" / "durations.json"
 MANIFEST = "shard.json"
@@ -55,9 +56,8 @@ def _key_text(key: tuple) -> str:
 
 def write_durations_file(results_dir: Path, target: Path) -> Path | None:
     """Seconds per scenario of a results folder, as ``durations.json`` (last attempt of each)."""
-    from acceptance.runner.parallel import latest_attempts, readable_results
     rows = []
-    for result in latest_attempts(readable_results(results_dir)):
+    for result in read_results(results_dir, strict=False, latest=True):
         name = str(result.get("fullName", ""))
         if name.startswith("run::") or result.get("start") is None or result.get("stop") is None:
             continue
@@ -146,6 +146,7 @@ def merge_folders(folders: Sequence[Path], target: Path) -> MergedShards:
     """Result folders of several machines into ``target`` (cleaned first), with the local merge's
     guarantees: every file kept, a collision stops the merge, and every scenario of a shard whose
     folder is missing (or that a shard scheduled but never reported) is added as broken."""
+    from acceptance.reporting.results_folder import read_environment
     from acceptance.runner.parallel import merge
 
     manifests: dict[int, dict[str, Any]] = {}
@@ -191,8 +192,7 @@ def merge_folders(folders: Sequence[Path], target: Path) -> MergedShards:
     properties: dict[str, str | None] = {"shard": None, "parallel.workers": None}
     if manifests:
         properties["shards"] = f"{len(manifests)} of {len(manifests) + len(missing)}"
-    embedded = any((Path(f) / "environment.properties").exists() and "embedded" in
-                   (Path(f) / "environment.properties").read_text(encoding="utf-8") for f in folders)
+    embedded = any("embedded" in read_environment(folder).get("target", "") for folder in folders)
     merged = merge(sources, target, embedded=embedded, unit="shards" if manifests else "folders",
                    properties=properties)
     return MergedShards(merged.results, missing, merged.added_missing)
@@ -208,21 +208,18 @@ def merge_main(argv: Sequence[str]) -> int:
                         help="the merged results folder (cleaned first; default reports/allure-results)")
     parser.add_argument("--no-report", action="store_true", help="do not build the HTML report")
     args = parser.parse_args(list(argv))
-    from acceptance.reporting import summary
+    from acceptance.reporting.summary import headline
     from acceptance.runner import parallel
     try:
         merged = merge_folders(args.folders, args.output)
-    except (UsageError, RuntimeError) as exc:
+    except (ValueError, RuntimeError) as exc:  # a UsageError, or a folder the merge may not clean
         print(f"merge: {exc}", file=sys.stderr)
         return 2
-    parallel.write_run_files(args.output)
-    summary_path = summary.write(args.output)
-    print(summary_path.read_text(encoding="utf-8").split("## Slowest journeys")[0].rstrip()
-          + f"\n\n(summary: {summary_path}; JUnit: {args.output.parent / 'junit.xml'})")
+    print(headline(parallel.write_run_files(args.output), f"JUnit: {args.output.parent / 'junit.xml'}"))
     for k in merged.missing_shards:
         print(f"merge: shard {k} is missing; its scenarios are reported as broken")
     if not args.no_report:
         parallel.build_html_report(args.output)
-    passed, failed, skipped = parallel.counts(merged.results)
-    print(f"{passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""), flush=True)
+    passed, failed, skipped = counts(merged.results)
+    print(count_line(passed, failed, skipped), flush=True)
     return 0 if failed == 0 and not merged.missing_shards else 1

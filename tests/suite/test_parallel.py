@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from acceptance.reporting.results_folder import read_environment
 from acceptance.runner import parallel
 from acceptance.runner.parallel import Item
 
@@ -63,7 +64,7 @@ def test_the_merged_folder_is_complete_and_says_how_it_was_made(serial_and_paral
     attachments = {p.name for p in merged.glob("*-attachment*")}
     assert referenced <= attachments
     assert len(attachments) >= len(list(serial.glob("*-attachment*")))
-    properties = parallel.read_properties(merged / "environment.properties")
+    properties = read_environment(merged)
     assert properties["parallel.workers"] == "2"
     assert json.loads((merged / "categories.json").read_text()) == json.loads((serial / "categories.json").read_text())
     assert "(2 workers)" in json.loads((merged / "executor.json").read_text())["buildName"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from acceptance.reporting.results_folder import read_environment
 from acceptance.runner import parallel, shards
 from acceptance.runner.parallel import Item
 
@@ -64,7 +65,7 @@ def test_three_shards_merged_equal_the_serial_run_scenario_by_scenario(serial_an
     referenced = {a["source"] for p in merged.glob("*-result.json") for a in json.loads(p.read_text())["attachments"]}
     assert referenced and all((merged / s).is_file() for s in referenced)
     assert not (merged / "shard.json").exists()
-    properties = parallel.read_properties(merged / "environment.properties")
+    properties = read_environment(merged)
     assert properties["shards"] == "3 of 3" and "shard" not in properties
     assert "(3 shards)" in json.loads((merged / "executor.json").read_text())["buildName"]
     # JUnit from every kind of run: each shard's and the merged one
