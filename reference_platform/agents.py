@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
 from . import analytics, pricing
-from .store import utcnow
+from .clock import utcnow
 from .variations import Draw
 from .ws import error, frame
 
@@ -184,7 +184,7 @@ async def _usage(ctx: RunContext, agent: str):
         if ctx.usage is None:
             now = utcnow()
             owner = None if ctx.fault("usage_unscoped") else ctx.run.user_id
-            records = await ctx.state.store.usage(owner, since=now - timedelta(days=31))
+            records = await ctx.state.store.usage.records(owner, since=now - timedelta(days=31))
             window = pricing.in_window(records, now)
             days = len({r.timestamp.date() for r in window})
             ctx.usage = (window, now), {"records": len(window), "days_with_usage": days,
@@ -384,7 +384,7 @@ class RunManager:
         if agent not in AGENTS:
             return error("UNKNOWN_AGENT", f"unknown agent {agent[:64]!r}", agents=list(AGENTS))
         offered = offer is not None and thread_id is not None and thread_id == offer.thread_id
-        if thread_id is not None and await self.state.store.get_thread(user.id, thread_id) is None:
+        if thread_id is not None and await self.state.store.threads.get(user.id, thread_id) is None:
             if not offered:
                 return error("THREAD_NOT_FOUND", "thread not found", thread_id=thread_id)
             thread_id = None  # created below with the offered id
@@ -414,7 +414,7 @@ class RunManager:
                             else f"run_{random.getrandbits(96):024x}")
         stored = None
         try:
-            stored = await self.state.store.begin_run(user.id, thread_id, request[:60], request, run_id,
+            stored = await self.state.store.threads.begin_run(user.id, thread_id, request[:60], request, run_id,
                                                       {"agent": agent},
                                                       new_thread_id=offer.thread_id if offered else None)
         finally:
@@ -441,7 +441,7 @@ class RunManager:
                 self.warm.add(run.user_id)
             result = await AGENT_WORK[run.agent](ctx, run.request, None, Span(0, 95))
             if not ctx.fault("assistant_message_not_stored"):
-                await self.state.store.add_message(run.user_id, run.thread_id, "assistant", result["summary"],
+                await self.state.store.threads.add_message(run.user_id, run.thread_id, "assistant", result["summary"],
                                                    run_id=run.id, metadata={"agent": run.agent, "result": result})
             run.progress = 100
             await ctx.completed(run.agent, result, t0)

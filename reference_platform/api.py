@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 
 from .security import TokenRejected
-from .store import User
+from .storage import User
 
 
 class ApiError(Exception):

@@ -17,7 +17,7 @@ from .agents import RunManager
 from .api import ApiError, Principal, expiry
 from .config import Settings
 from .security import PasswordHasher, TokenRejected, TokenService
-from .store import Store
+from .storage import Storage
 from .variations import Variations, plain_money
 
 log = logging.getLogger("reference_platform")
@@ -31,7 +31,7 @@ class PlatformState:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.store = Store(settings.database_url, settings.faults, uuid_ids=settings.variations.active("uuid_ids"))
+        self.store = Storage(settings.database_url, settings.faults, uuid_ids=settings.variations.active("uuid_ids"))
         self.tokens = TokenService(settings.jwt_secret, settings.environment,
                                    access_minutes=settings.access_token_minutes,
                                    refresh_days=settings.refresh_token_days,
@@ -61,7 +61,7 @@ class PlatformState:
             return exc.message
         if expiry(claims) is None:
             return "claim 'exp' is out of range"
-        revoked, user = await self.store.token_subject(claims["sub"], claims["jti"])
+        revoked, user = await self.store.accounts.token_subject(claims["sub"], claims["jti"])
         if revoked:
             return "token has been revoked"
         if user is None:

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Request
 
 from .api import ApiError, Principal, current, expiry, field_str, invalid, json_object, unauthorized
 from .security import TokenRejected
-from .store import EmailTaken, User, iso
+from .clock import iso
+from .storage import EmailTaken, User
 
 router = APIRouter(prefix="/auth")
 
@@ -53,9 +54,9 @@ class LoginLimiter:
 
 
 async def issue_tokens(state, user: User) -> dict[str, Any]:
-    login_id = await state.store.create_login(user.id)
+    login_id = await state.store.accounts.create_login(user.id)
     access, refresh = state.tokens.issue_pair(user.id, user.email, user.permissions, login_id)
-    await state.store.add_refresh_token(refresh.jti, user.id, login_id, refresh.expires_at)
+    await state.store.accounts.add_refresh_token(refresh.jti, user.id, login_id, refresh.expires_at)
     return tokens_body(state, user, access, refresh)
 
 
@@ -85,7 +86,7 @@ async def register(request: Request):
     name = field_str(body, "name", required=False, max_len=200, default=None) or email.split("@")[0]
     password_hash = await asyncio.to_thread(state.passwords.hash_password, password)
     try:
-        user = await state.store.create_user(email, name, password_hash, DEFAULT_PERMISSIONS)
+        user = await state.store.accounts.create_user(email, name, password_hash, DEFAULT_PERMISSIONS)
     except EmailTaken:
         raise ApiError(409, "Email already registered", "EMAIL_TAKEN") from None
     status = 200 if state.settings.dialect in ("netra", "netra-2025") else 201
@@ -102,7 +103,7 @@ async def login(request: Request):
     if retry is not None:
         raise ApiError(429, "Too many failed sign-in attempts; try again later", "TOO_MANY_ATTEMPTS",
                        headers={"Retry-After": str(retry)}, extra={"retry_after_s": retry})
-    user = await state.store.user_by_email(email)
+    user = await state.store.accounts.user_by_email(email)
     ok = bool(user and user.password_hash) and await asyncio.to_thread(
         state.passwords.verify_password, user.password_hash, password)
     if not ok:
@@ -121,14 +122,14 @@ async def refresh(request: Request):
         claims = state.tokens.decode(token, "refresh")
     except TokenRejected as exc:
         raise unauthorized(f"Invalid refresh token: {exc.message}", "INVALID_TOKEN") from None
-    row = await state.store.use_refresh_token(claims["jti"])
+    row = await state.store.accounts.use_refresh_token(claims["jti"])
     if row is None:
         raise unauthorized("Refresh token is unknown, expired, revoked or already used", "INVALID_TOKEN")
-    user = await state.store.user_by_id(row.user_id)
+    user = await state.store.accounts.user_by_id(row.user_id)
     if user is None:
         raise unauthorized("Account no longer exists", "INVALID_TOKEN")
     access, new_refresh = state.tokens.issue_pair(user.id, user.email, user.permissions, row.login_id)
-    await state.store.add_refresh_token(new_refresh.jti, user.id, row.login_id, new_refresh.expires_at)
+    await state.store.accounts.add_refresh_token(new_refresh.jti, user.id, row.login_id, new_refresh.expires_at)
     return tokens_body(state, user, access, new_refresh)
 
 
@@ -138,7 +139,7 @@ async def logout(request: Request):
     principal: Principal = await current(request)
     claims = principal.claims
     access_jti = None if state.settings.faults.active("logout_keeps_access_token") else claims["jti"]
-    await state.store.revoke_login(claims.get("sid") or "", access_jti, expiry(claims))
+    await state.store.accounts.revoke_login(claims.get("sid") or "", access_jti, expiry(claims))
     return {"status": "success"}
 
 
@@ -186,14 +187,14 @@ async def e2e_test_auth(request: Request):
         raise invalid("permissions must be a list of non-empty strings")
     import uuid
     email = email or f"oauth-{uuid.uuid4().hex[:12]}@example.test"
-    user = await state.store.user_by_email(email)
+    user = await state.store.accounts.user_by_email(email)
     if user is None:
         try:
-            user = await state.store.create_user(email, name or email.split("@")[0], None,
+            user = await state.store.accounts.create_user(email, name or email.split("@")[0], None,
                                                  DEFAULT_PERMISSIONS if permissions is None else permissions,
                                                  oauth_simulated=True)
         except EmailTaken:
-            user = await state.store.user_by_email(email)
+            user = await state.store.accounts.user_by_email(email)
     body = await issue_tokens(state, user)
     body["user"]["oauth_simulated"] = True
     return body

@@ -17,7 +17,7 @@ async def create_thread(request: Request):
     body = await json_object(request)
     title = field_str(body, "title", required=False, min_len=1, max_len=200, default=None) or UNTITLED
     metadata = field_object(body, "metadata", default={})
-    thread = await request.app.state.platform.store.create_thread(principal.user.id, title, metadata)
+    thread = await request.app.state.platform.store.threads.create(principal.user.id, title, metadata)
     return request.app.state.json_response(thread, status_code=201)
 
 
@@ -26,7 +26,7 @@ async def list_threads(request: Request):
     principal = await current(request)
     limit = query_int(request, "limit", 20, 1, MAX_LIMIT)
     offset = query_int(request, "offset", 0, 0, 10**9)
-    threads, total = await request.app.state.platform.store.list_threads(principal.user.id, limit, offset)
+    threads, total = await request.app.state.platform.store.threads.page(principal.user.id, limit, offset)
     return {"threads": threads, "total": total, "limit": limit, "offset": offset}
 
 
@@ -34,13 +34,13 @@ async def list_threads(request: Request):
 async def get_thread(thread_id: str, request: Request):
     principal = await current(request)
     state = request.app.state.platform
-    thread = await state.store.get_thread(principal.user.id, thread_id)
+    thread = await state.store.threads.get(principal.user.id, thread_id)
     if thread is None and state.settings.faults:
-        owner = await state.store.thread_owner(thread_id)
+        owner = await state.store.threads.owner(thread_id)
         if owner is not None and state.settings.faults.active("foreign_thread_403"):
             raise ApiError(403, "This thread belongs to another user", "FORBIDDEN")
         if owner is not None and state.settings.faults.active("rest_thread_unscoped"):
-            thread = await state.store.get_thread(owner, thread_id)
+            thread = await state.store.threads.get(owner, thread_id)
     if thread is None:
         raise not_found("Thread")
     return thread
@@ -52,7 +52,7 @@ async def update_thread(thread_id: str, request: Request):
     body = await json_object(request)
     title = field_str(body, "title", required=False, min_len=1, max_len=200, default=None)
     metadata = field_object(body, "metadata", default=None)
-    thread = await request.app.state.platform.store.update_thread(principal.user.id, thread_id, title, metadata)
+    thread = await request.app.state.platform.store.threads.update(principal.user.id, thread_id, title, metadata)
     if thread is None:
         raise not_found("Thread")
     return thread
@@ -61,7 +61,7 @@ async def update_thread(thread_id: str, request: Request):
 @router.delete("/{thread_id}")
 async def delete_thread(thread_id: str, request: Request):
     principal = await current(request)
-    if not await request.app.state.platform.store.delete_thread(principal.user.id, thread_id):
+    if not await request.app.state.platform.store.threads.delete(principal.user.id, thread_id):
         raise not_found("Thread")
     return Response(status_code=204)
 
@@ -71,7 +71,7 @@ async def list_messages(thread_id: str, request: Request):
     principal = await current(request)
     limit = query_int(request, "limit", 50, 1, MAX_LIMIT)
     offset = query_int(request, "offset", 0, 0, 10**9)
-    page = await request.app.state.platform.store.list_messages(principal.user.id, thread_id, limit, offset)
+    page = await request.app.state.platform.store.threads.messages(principal.user.id, thread_id, limit, offset)
     if page is None:
         raise not_found("Thread")
     messages, total = page

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from . import analytics, pricing
 from .api import ApiError, current, field_bool, field_int, field_number, field_str, invalid, json_object
 from .domain import UsageRecord
-from .store import iso, utcnow
+from .clock import iso, utcnow
 
 router = APIRouter(prefix="/api")
 
@@ -79,7 +79,7 @@ async def ingest(request: Request):
             rejected.append({"index": index, "error": exc.detail})
     if not accepted:
         raise ApiError(422, "no record is valid", "INVALID_BODY", extra={"rejected": rejected})
-    await request.app.state.platform.store.add_usage(principal.user.id, accepted)
+    await request.app.state.platform.store.usage.add(principal.user.id, accepted)
     return request.app.state.json_response({"accepted": len(accepted), "rejected": rejected}, status_code=201)
 
 
@@ -87,14 +87,14 @@ async def ingest(request: Request):
 async def summary(request: Request):
     principal = await current(request)
     now = utcnow()
-    records = await request.app.state.platform.store.usage(principal.user.id, since=now - timedelta(days=31))
+    records = await request.app.state.platform.store.usage.records(principal.user.id, since=now - timedelta(days=31))
     return analytics.usage_summary(records, now)
 
 
 @router.delete("/usage")
 async def delete_usage(request: Request):
     principal = await current(request)
-    await request.app.state.platform.store.delete_usage(principal.user.id)
+    await request.app.state.platform.store.usage.delete(principal.user.id)
     return Response(status_code=204)
 
 
@@ -109,6 +109,6 @@ async def websocket_ticket(request: Request):
     principal = await current(request)
     ttl = request.app.state.platform.settings.ticket_ttl_s
     expires = utcnow() + timedelta(seconds=ttl)
-    ticket_id = await request.app.state.platform.store.create_ticket(principal.user.id, expires)
+    ticket_id = await request.app.state.platform.store.tickets.create(principal.user.id, expires)
     return request.app.state.json_response({"ticket_id": ticket_id, "expires_at": iso(expires), "ttl_seconds": ttl, "single_use": True},
                         status_code=201)

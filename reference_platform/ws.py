@@ -15,7 +15,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from . import netra2025
 from .api import bearer_token, strict_json
-from .store import iso, utcnow
+from .clock import iso, utcnow
 from .variations import Variations, plain_money
 
 log = logging.getLogger("reference_platform.ws")
@@ -189,10 +189,10 @@ async def authenticate(state, ws: WebSocket) -> tuple[Any, dict | None, str | No
     if token is None:
         token = ws.query_params.get("token")
     if token is None and "ticket" in ws.query_params:
-        user_id = await state.store.redeem_ticket(ws.query_params["ticket"])
+        user_id = await state.store.tickets.redeem(ws.query_params["ticket"])
         if user_id is None:
             return "ticket is unknown, expired or already used"
-        user = await state.store.user_by_id(user_id)
+        user = await state.store.accounts.user_by_id(user_id)
         return (user, None, None) if user else "ticket's user no longer exists"
     if token is None:
         return "no credentials"
@@ -238,7 +238,7 @@ async def websocket_endpoint(ws: WebSocket):
     if settings.dialect == netra2025.NAME:
         conn.offer = netra2025.Offer(plain_uuids=settings.variations.active("uuid_ids"))
         if settings.variations.active("offered_thread_created_early"):
-            await state.store.create_thread(user.id, "New thread", {}, thread_id=conn.offer.thread_id)
+            await state.store.threads.create(user.id, "New thread", {}, thread_id=conn.offer.thread_id)
             conn.offer.thread_created = True
         conn.send({**conn.offer.response(iso(utcnow())), "message_id": message_id()})
     try:
@@ -380,12 +380,12 @@ async def on_get_thread(state, conn, user, payload) -> None:
         return
     owner = user.id
     if state.settings.faults.active("chat_thread_unscoped"):
-        owner = await state.store.thread_owner(thread_id) or user.id
-    thread = await state.store.get_thread(owner, thread_id)
+        owner = await state.store.threads.owner(thread_id) or user.id
+    thread = await state.store.threads.get(owner, thread_id)
     if thread is None:
         conn.send(error("THREAD_NOT_FOUND", "thread not found", thread_id=thread_id))
         return
-    page = await state.store.list_messages(owner, thread_id, 100, 0)
+    page = await state.store.threads.messages(owner, thread_id, 100, 0)
     conn.send(frame("thread_data", {"thread": thread, "messages": page[0] if page else []}))
 
 

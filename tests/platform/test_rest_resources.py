@@ -50,9 +50,9 @@ def test_health_is_503_unhealthy_when_the_database_is_down(platform_factory, tmp
     running = platform_factory()
     api = Api(running)
     store = running.app.state.platform.store
-    healthy_engine = store.engine
+    healthy_engine = store.db.engine
     # A database file whose folder does not exist: every connection attempt fails.
-    store.engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'gone.db'}")
+    store.db.engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'gone.db'}")
     try:
         for path, service in (("/health", "backend"), ("/api/health", "backend"), ("/auth/health", "auth-service")):
             r = api.http.get(path)
@@ -61,7 +61,7 @@ def test_health_is_503_unhealthy_when_the_database_is_down(platform_factory, tmp
             assert body["status"] == "unhealthy" and body["service"] == service
             assert body["checks"] == {"database": "failed"}
     finally:
-        store.engine = healthy_engine
+        store.db.engine = healthy_engine
     assert api.http.get("/health").status_code == 200  # and recovers with its database
     api.close()
 
