@@ -39,7 +39,7 @@ class PlatformState:
         self.passwords = PasswordHasher(settings.password_hash_profile)
         self.login_limiter = auth.LoginLimiter(settings.login_failure_limit, settings.login_failure_window_s)
         self.hub = ws.Hub()
-        self.runs = RunManager(self)
+        self.runs = RunManager(settings, self.store, self.hub)
         self.started_monotonic = time.monotonic()
         self.ready = False
 

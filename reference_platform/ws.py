@@ -7,7 +7,6 @@ import binascii
 import json
 import logging
 import time
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -16,6 +15,8 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from . import netra2025
 from .api import bearer_token, strict_json
 from .clock import iso, utcnow
+from .frames import error, frame, message_id
+from .ids import new_id
 from .variations import Variations, plain_money
 
 log = logging.getLogger("reference_platform.ws")
@@ -24,17 +25,6 @@ router = APIRouter()
 ENVELOPE_KEYS = ("run_id", "thread_id", "agent_name", "tool_name")
 CLIENT_TYPES = ("ping", "start_agent", "user_message", "stop_agent", "resume_run", "get_thread")
 CLOSE_POLICY, CLOSE_TOO_BIG = 1008, 1009
-
-
-def message_id() -> str:
-    return f"msg_{uuid.uuid4().hex}"
-
-
-def frame(type_: str, data: dict[str, Any], **envelope: Any) -> dict[str, Any]:
-    """A server frame in canonical form."""
-    out: dict[str, Any] = {"type": type_, "message_id": message_id(), "timestamp": iso(utcnow()), "data": data}
-    out.update({k: v for k, v in envelope.items() if v is not None})
-    return out
 
 
 def render(canonical: dict[str, Any], dialect: str) -> dict[str, Any]:
@@ -88,7 +78,7 @@ class Connection:
     def __init__(self, hub: "Hub", ws: WebSocket, user_id: str, claims: dict[str, Any] | None, dialect: str,
                  variations: Variations | None = None):
         self.variations = variations or Variations.none()
-        self.id = str(uuid.uuid4()) if self.variations.active("uuid_ids") else f"conn_{uuid.uuid4().hex[:16]}"
+        self.id = new_id("conn", self.variations.active("uuid_ids"), digits=16)
         self.hub, self.ws, self.user_id, self.claims, self.dialect = hub, ws, user_id, claims, dialect
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.delivered: dict[str, int] = {}  # run id -> index of the last frame queued for this socket
@@ -105,6 +95,12 @@ class Connection:
         if self.open and index > self.delivered.get(run.id, -1):
             self.delivered[run.id] = index
             self.queue.put_nowait(run.frames[index])
+
+    def replay(self, run, start: int) -> None:
+        """Queues the frames of ``run`` from index ``start`` on, but those this socket already has."""
+        self.delivered[run.id] = max(self.delivered.get(run.id, -1), start - 1)
+        for index in range(start, len(run.frames)):
+            self.deliver(run, index)
 
     async def writer(self) -> None:
         try:
@@ -277,10 +273,6 @@ async def receive_loop(state, conn: Connection, user) -> None:
         await handle_frame(state, conn, user, text)
 
 
-def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return frame("error", {"code": code, "message": message, **extra})
-
-
 async def handle_frame(state, conn: Connection, user, text: str) -> None:
     try:
         body = strict_json(text)
@@ -324,7 +316,7 @@ async def on_ping(state, conn, user, payload) -> None:
 
 
 async def on_start(state, conn, user, payload) -> None:
-    refusal = await state.runs.start(conn, user, payload, default_agent=None, offer=conn.offer)
+    refusal = await state.runs.start(user, payload, default_agent=None, offer=conn.offer)
     if refusal:
         conn.send(refusal)
 
@@ -337,7 +329,7 @@ async def on_user_message(state, conn, user, payload) -> None:
     client_run_id = None
     if conn.offer is not None and state.settings.variations.active("client_run_id_adopted"):
         client_run_id = payload.get("run_id")  # netra-2025: Netra's client labels its message (N25-7)
-    refusal = await state.runs.start(conn, user, translated, default_agent="supervisor", field_name="content",
+    refusal = await state.runs.start(user, translated, default_agent="supervisor", field_name="content",
                                      request_type="user_message", offer=conn.offer, client_run_id=client_run_id)
     if refusal:
         conn.send(refusal)
