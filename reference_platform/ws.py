@@ -13,7 +13,8 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from . import netra2025
-from .api import bearer_token, strict_json
+from .rest.principal import bearer_token
+from .strict_json import strict_json
 from .clock import iso, utcnow
 from .frames import error, frame, message_id
 from .ids import new_id

@@ -78,6 +78,12 @@ def test_wrong_method_is_405_json(api, method, path):
     assert_error(api.http.request(method, path), 405)
 
 
+@pytest.mark.parametrize("path, allowed", [("/api/threads/x", "GET, PUT, DELETE"), ("/api/threads", "GET, POST"),
+                                           ("/api/usage", "POST, DELETE"), ("/auth/login", "POST")])
+def test_a_405_allows_every_method_of_the_path(api, path, allowed):
+    assert api.http.patch(path).headers["allow"] == allowed
+
+
 @pytest.mark.parametrize("content", [b"", b"not json", b"[1, 2]", b"42", b'"text"', b"null", b"{", b"\xff\xfe",
                                      b'{"title": NaN}', b'{"metadata": {"x": 1e400}}', b'{"title": "\\ud800"}',
                                      b"[" * 5000 + b"]" * 5000])

@@ -1,38 +1,46 @@
 """Threads and their messages (CONTRACT section 3). A foreign thread answers exactly like a missing one."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
 
-from .api import ApiError, current, field_object, field_str, json_object, not_found, query_int
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import Field
+
+from .bodies import Body, Metadata, json_body
+from .errors import ApiError, not_found
+from .principal import Caller
 
 router = APIRouter(prefix="/api/threads")
 
 UNTITLED = "New thread"
 MAX_LIMIT = 100
 
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+Offset = Annotated[int, Query(ge=0, le=10**9)]
 
-@router.post("")
-async def create_thread(request: Request):
-    principal = await current(request)
-    body = await json_object(request)
-    title = field_str(body, "title", required=False, min_len=1, max_len=200, default=None) or UNTITLED
-    metadata = field_object(body, "metadata", default={})
-    thread = await request.app.state.platform.store.threads.create(principal.user.id, title, metadata)
-    return request.app.state.json_response(thread, status_code=201)
+
+class ThreadChange(Body):
+    """The body of creating (``POST``) and of changing (``PUT``) a thread: what is absent stays as is."""
+
+    title: Title | None = None
+    metadata: Metadata | None = None
+
+
+@router.post("", status_code=201)
+async def create_thread(request: Request, principal: Caller, body: ThreadChange = json_body(ThreadChange)):
+    return await request.app.state.platform.store.threads.create(principal.user.id, body.title or UNTITLED,
+                                                                 body.metadata or {})
 
 
 @router.get("")
-async def list_threads(request: Request):
-    principal = await current(request)
-    limit = query_int(request, "limit", 20, 1, MAX_LIMIT)
-    offset = query_int(request, "offset", 0, 0, 10**9)
+async def list_threads(request: Request, principal: Caller,
+                       limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20, offset: Offset = 0):
     threads, total = await request.app.state.platform.store.threads.page(principal.user.id, limit, offset)
     return {"threads": threads, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/{thread_id}")
-async def get_thread(thread_id: str, request: Request):
-    principal = await current(request)
+async def get_thread(thread_id: str, request: Request, principal: Caller):
     state = request.app.state.platform
     thread = await state.store.threads.get(principal.user.id, thread_id)
     if thread is None and state.settings.faults:
@@ -47,30 +55,25 @@ async def get_thread(thread_id: str, request: Request):
 
 
 @router.put("/{thread_id}")
-async def update_thread(thread_id: str, request: Request):
-    principal = await current(request)
-    body = await json_object(request)
-    title = field_str(body, "title", required=False, min_len=1, max_len=200, default=None)
-    metadata = field_object(body, "metadata", default=None)
-    thread = await request.app.state.platform.store.threads.update(principal.user.id, thread_id, title, metadata)
+async def update_thread(thread_id: str, request: Request, principal: Caller,
+                        body: ThreadChange = json_body(ThreadChange)):
+    thread = await request.app.state.platform.store.threads.update(principal.user.id, thread_id, body.title,
+                                                                   body.metadata)
     if thread is None:
         raise not_found("Thread")
     return thread
 
 
 @router.delete("/{thread_id}")
-async def delete_thread(thread_id: str, request: Request):
-    principal = await current(request)
+async def delete_thread(thread_id: str, request: Request, principal: Caller):
     if not await request.app.state.platform.store.threads.delete(principal.user.id, thread_id):
         raise not_found("Thread")
     return Response(status_code=204)
 
 
 @router.get("/{thread_id}/messages")
-async def list_messages(thread_id: str, request: Request):
-    principal = await current(request)
-    limit = query_int(request, "limit", 50, 1, MAX_LIMIT)
-    offset = query_int(request, "offset", 0, 0, 10**9)
+async def list_messages(thread_id: str, request: Request, principal: Caller,
+                        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50, offset: Offset = 0):
     page = await request.app.state.platform.store.threads.messages(principal.user.id, thread_id, limit, offset)
     if page is None:
         raise not_found("Thread")
