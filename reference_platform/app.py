@@ -28,7 +28,7 @@ class PlatformState:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.store = Storage(settings.database_url, settings.faults, uuid_ids=settings.variations.active("uuid_ids"))
-        self.tokens = TokenService(settings.jwt_secret, settings.environment,
+        self.tokens = TokenService(settings.jwt_secret.get_secret_value(), settings.environment,
                                    access_minutes=settings.access_token_minutes,
                                    refresh_days=settings.refresh_token_days,
                                    waived=settings.faults.waived_token_rules())

@@ -197,7 +197,7 @@ async def e2e_test_auth(request: Request):
     if not settings.e2e_key:
         raise ApiError(503, "Simulated sign-in is not configured (E2E_OAUTH_SIMULATION_KEY unset)", "NOT_CONFIGURED")
     given = request.headers.get("x-e2e-bypass-key", "")
-    if not hmac.compare_digest(given.encode(), settings.e2e_key.encode()):
+    if not hmac.compare_digest(given.encode(), settings.e2e_key.get_secret_value().encode()):
         raise unauthorized("Missing or wrong X-E2E-Bypass-Key", "INVALID_BYPASS_KEY")
     # the body is read after the checks of the key (DET-7.10); it may be empty
     body = await read_body(SimulatedSignIn, request) if await request.body() else parse(SimulatedSignIn, {})

@@ -13,7 +13,8 @@ from fastapi import Depends, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..strict_json import strict_json
-from .errors import describe, invalid
+from ..validation import describe
+from .errors import invalid
 
 M = TypeVar("M", bound="Body")
 

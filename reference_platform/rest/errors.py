@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
+from ..validation import describe
 from ..variations import Variations
 
 log = logging.getLogger("reference_platform")
@@ -45,19 +45,6 @@ def unauthorized(detail: str = "Not authenticated", code: str = "UNAUTHORIZED") 
 
 def not_found(what: str) -> ApiError:
     return ApiError(404, f"{what} not found", "NOT_FOUND")
-
-
-def describe(errors: Sequence[dict[str, Any]]) -> str:
-    """The first of pydantic's validation errors as one readable sentence."""
-    if not errors:
-        return "invalid request"
-    first = errors[0]
-    where = ".".join(str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path"))
-    if first.get("type") == "missing":
-        return f"{where} is required"
-    if first.get("type") == "value_error":  # our own validators word their reason themselves
-        return str(first.get("ctx", {}).get("error", first.get("msg", "")))
-    return f"{where}: {first.get('msg', '')}" if where else str(first.get("msg", ""))
 
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

@@ -10,8 +10,9 @@ from pydantic import AfterValidator, Field, PlainValidator, ValidationError, mod
 from .. import analytics, pricing
 from ..clock import iso, utcnow
 from ..domain import UsageRecord
+from ..validation import describe
 from .bodies import Body, json_body
-from .errors import describe, invalid
+from .errors import invalid
 from .principal import Caller
 
 router = APIRouter(prefix="/api")
