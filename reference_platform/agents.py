@@ -2,7 +2,8 @@
 
 A run is a task of its own: it keeps going when the socket that started it closes. Its frames
 are kept (``Run.frames``) so that ``resume_run`` can replay them; they go to the owner's sockets
-that were open when it started, and to those that resume it.
+that were open when it started, and to those that resume it. Runs know sockets only as
+:class:`Subscriber` and :class:`Audience`, which the transport (``ws.py``) implements.
 """
 from __future__ import annotations
 
@@ -12,15 +13,17 @@ import math
 import random
 import re
 import time
-import uuid
 from collections import deque
 from datetime import timedelta
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Protocol
 
 from . import analytics, pricing
-from .store import utcnow
+from .clock import utcnow
+from .config import Settings
+from .frames import error, frame
+from .ids import new_id
+from .storage import Storage, User
 from .variations import Draw
-from .ws import error, frame
 
 log = logging.getLogger("reference_platform.agents")
 
@@ -35,8 +38,32 @@ class RunStopped(Exception):
     """Raised at a checkpoint once the user asked to stop."""
 
 
+class Subscriber(Protocol):
+    """Where a run's frames go: one open socket of its owner."""
+
+    open: bool
+
+    def send(self, canonical: dict[str, Any]) -> None:
+        """Queues a frame that is no part of any run's replayable stream."""
+
+    def deliver(self, run: "Run", index: int) -> None:
+        """Queues frame ``index`` of ``run`` unless this subscriber already has it."""
+
+    def replay(self, run: "Run", start: int) -> None:
+        """Queues the frames of ``run`` from index ``start`` on, but those it already has."""
+
+
+class Audience(Protocol):
+    """The open sockets, by user."""
+
+    def everyone(self) -> list[Subscriber]: ...
+
+    def of(self, user_id: str) -> list[Subscriber]: ...
+
+
 class Run:
-    def __init__(self, run_id: str, user_id: str, thread_id: str, agent: str, request: str, subscribers):
+    def __init__(self, run_id: str, user_id: str, thread_id: str, agent: str, request: str,
+                 subscribers: list[Subscriber]):
         self.id, self.user_id, self.thread_id, self.agent, self.request = run_id, user_id, thread_id, agent, request
         self.frames: list[dict[str, Any]] = []
         self.subscribers = set(subscribers)
@@ -63,8 +90,8 @@ class RunContext:
     """What an agent uses to do its work and report it."""
 
     def __init__(self, manager: "RunManager", run: Run):
-        self.manager, self.run, self.state = manager, run, manager.state
-        self.settings = manager.state.settings
+        self.manager, self.run, self.store = manager, run, manager.store
+        self.settings = manager.settings
         self.usage: tuple[tuple[list, Any], dict[str, Any]] | None = None  # see _usage
         self.variations = self.settings.variations
         self.draw: Draw | None = self.variations.draw()  # the stochastic variation's choices for this run
@@ -74,7 +101,7 @@ class RunContext:
         return self.variations.active(name)
 
     def uuid_or(self, prefix: str) -> str:
-        return str(uuid.uuid4()) if self.varies("uuid_ids") else f"{prefix}_{random.getrandbits(64):016x}"
+        return new_id(prefix, self.varies("uuid_ids"), digits=16)
 
     async def _pace(self) -> None:
         low, high = self.variations.pacing(self.settings.pacing_min_ms, self.settings.pacing_max_ms)
@@ -184,7 +211,7 @@ async def _usage(ctx: RunContext, agent: str):
         if ctx.usage is None:
             now = utcnow()
             owner = None if ctx.fault("usage_unscoped") else ctx.run.user_id
-            records = await ctx.state.store.usage(owner, since=now - timedelta(days=31))
+            records = await ctx.store.usage.records(owner, since=now - timedelta(days=31))
             window = pricing.in_window(records, now)
             days = len({r.timestamp.date() for r in window})
             ctx.usage = (window, now), {"records": len(window), "days_with_usage": days,
@@ -330,8 +357,8 @@ async def invoke(ctx: RunContext, name: str, request: str, parent: str, span: Sp
 
 # ---- the manager --------------------------------------------------------------------------
 class RunManager:
-    def __init__(self, state):
-        self.state = state
+    def __init__(self, settings: Settings, store: Storage, audience: Audience):
+        self.settings, self.store, self.audience = settings, store, audience
         self.runs: dict[str, Run] = {}
         self.started_at: dict[str, deque[float]] = {}
         # user id -> runs admitted and not finished, counted from admission (before the awaits that
@@ -355,7 +382,7 @@ class RunManager:
         for run_id in [k for k, r in self.runs.items() if r.finished_at is not None and r.finished_at < cutoff]:
             del self.runs[run_id]
 
-    async def start(self, conn, user, payload: dict[str, Any], default_agent: str | None,
+    async def start(self, user: User, payload: dict[str, Any], default_agent: str | None,
                     field_name: str = "user_request", request_type: str = "start_agent",
                     offer=None, client_run_id: Any = None) -> dict | None:
         """Starts a run or returns the error frame, checking in the contract's order.
@@ -364,7 +391,7 @@ class RunManager:
         (unless ``offered_thread_created_early`` created it with the handshake), which carries the offered
         run id (unless ``offered_run_id_unused``). ``client_run_id``: the run id a netra-2025
         ``user_message`` carried, adopted when not yet used (``client_run_id_adopted``)."""
-        settings = self.state.settings
+        settings = self.settings
         if "agent:execute" not in user.permissions and not (
                 settings.dialect == "netra-2025" and "test" in user.permissions):  # what Netra's client asks for
             return error("FORBIDDEN", "your token lacks the agent:execute permission", request_type=request_type)
@@ -384,7 +411,7 @@ class RunManager:
         if agent not in AGENTS:
             return error("UNKNOWN_AGENT", f"unknown agent {agent[:64]!r}", agents=list(AGENTS))
         offered = offer is not None and thread_id is not None and thread_id == offer.thread_id
-        if thread_id is not None and await self.state.store.get_thread(user.id, thread_id) is None:
+        if thread_id is not None and await self.store.threads.get(user.id, thread_id) is None:
             if not offered:
                 return error("THREAD_NOT_FOUND", "thread not found", thread_id=thread_id)
             thread_id = None  # created below with the offered id
@@ -410,11 +437,10 @@ class RunManager:
                 and client_run_id not in self.adopted and client_run_id not in self.runs):
             run_id = client_run_id
             self.adopted.add(client_run_id)
-        run_id = run_id or (str(uuid.uuid4()) if settings.variations.active("uuid_ids")
-                            else f"run_{random.getrandbits(96):024x}")
+        run_id = run_id or new_id("run", settings.variations.active("uuid_ids"), digits=24)
         stored = None
         try:
-            stored = await self.state.store.begin_run(user.id, thread_id, request[:60], request, run_id,
+            stored = await self.store.threads.begin_run(user.id, thread_id, request[:60], request, run_id,
                                                       {"agent": agent},
                                                       new_thread_id=offer.thread_id if offered else None)
         finally:
@@ -424,7 +450,8 @@ class RunManager:
                     window.remove(now)
         if stored is None:  # the thread was deleted meanwhile
             return error("THREAD_NOT_FOUND", "thread not found", thread_id=thread_id)
-        audience = self.state.hub.everyone() if settings.faults.active("events_broadcast") else self.state.hub.of(user.id)
+        audience = (self.audience.everyone() if settings.faults.active("events_broadcast")
+                    else self.audience.of(user.id))
         run = Run(run_id, user.id, stored[0], agent, request, audience)
         self.runs[run_id] = run
         run.task = asyncio.create_task(self._execute(run), name=run_id)
@@ -441,7 +468,7 @@ class RunManager:
                 self.warm.add(run.user_id)
             result = await AGENT_WORK[run.agent](ctx, run.request, None, Span(0, 95))
             if not ctx.fault("assistant_message_not_stored"):
-                await self.state.store.add_message(run.user_id, run.thread_id, "assistant", result["summary"],
+                await self.store.threads.add_message(run.user_id, run.thread_id, "assistant", result["summary"],
                                                    run_id=run.id, metadata={"agent": run.agent, "result": result})
             run.progress = 100
             await ctx.completed(run.agent, result, t0)
@@ -464,11 +491,11 @@ class RunManager:
         run = self.runs.get(run_id)
         if run is None or run.user_id != user_id:
             return False
-        if run.active and not self.state.settings.faults.active("stop_ignored"):
+        if run.active and not self.settings.faults.active("stop_ignored"):
             run.stop_requested = True
         return True
 
-    def resume(self, conn, user_id: str, run_id: str, last_message_id: str | None) -> bool:
+    def resume(self, conn: Subscriber, user_id: str, run_id: str, last_message_id: str | None) -> bool:
         """Queues the frames after ``last_message_id`` (all when unknown), then subscribes: atomically."""
         run = self.runs.get(run_id)
         if run is None or run.user_id != user_id:
@@ -476,11 +503,9 @@ class RunManager:
         start = 0
         for index, f in enumerate(run.frames):
             if f["message_id"] == last_message_id:
-                start = index + (2 if self.state.settings.faults.active("resume_skips_frame") else 1)
+                start = index + (2 if self.settings.faults.active("resume_skips_frame") else 1)
                 break
-        conn.delivered[run.id] = max(conn.delivered.get(run.id, -1), start - 1)
-        for index in range(start, len(run.frames)):
-            conn.deliver(run, index)
+        conn.replay(run, start)
         if run.active:
             run.subscribers.add(conn)
         return True

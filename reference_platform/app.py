@@ -7,23 +7,19 @@ import time
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from . import auth, threads, usage, ws
+from . import ws
 from .agents import RunManager
-from .api import ApiError, Principal, expiry
 from .config import Settings
+from .rest import auth, errors, threads, usage
+from .rest.principal import Principal, expiry
 from .security import PasswordHasher, TokenRejected, TokenService
-from .store import Store
+from .storage import Storage
 from .variations import Variations, plain_money
 
 log = logging.getLogger("reference_platform")
-
-HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-              405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 422: "INVALID_BODY", 429: "TOO_MANY_REQUESTS"}
 
 
 class PlatformState:
@@ -31,15 +27,15 @@ class PlatformState:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.store = Store(settings.database_url, settings.faults, uuid_ids=settings.variations.active("uuid_ids"))
-        self.tokens = TokenService(settings.jwt_secret, settings.environment,
+        self.store = Storage(settings.database_url, settings.faults, uuid_ids=settings.variations.active("uuid_ids"))
+        self.tokens = TokenService(settings.jwt_secret.get_secret_value(), settings.environment,
                                    access_minutes=settings.access_token_minutes,
                                    refresh_days=settings.refresh_token_days,
                                    waived=settings.faults.waived_token_rules())
         self.passwords = PasswordHasher(settings.password_hash_profile)
         self.login_limiter = auth.LoginLimiter(settings.login_failure_limit, settings.login_failure_window_s)
         self.hub = ws.Hub()
-        self.runs = RunManager(self)
+        self.runs = RunManager(settings, self.store, self.hub)
         self.started_monotonic = time.monotonic()
         self.ready = False
 
@@ -61,7 +57,7 @@ class PlatformState:
             return exc.message
         if expiry(claims) is None:
             return "claim 'exp' is out of range"
-        revoked, user = await self.store.token_subject(claims["sub"], claims["jti"])
+        revoked, user = await self.store.accounts.token_subject(claims["sub"], claims["jti"])
         if revoked:
             return "token has been revoked"
         if user is None:
@@ -111,20 +107,6 @@ def varying_json(variations: Variations) -> type[JSONResponse]:
     return VaryingJSONResponse
 
 
-def vary_error_body(body: dict[str, Any], request: Request, variations: Variations) -> dict[str, Any]:
-    """A REST error body after the error variations (the reworded detail, the caller's path echoed)."""
-    if not variations:
-        return body
-    body = dict(body)
-    if variations.active("errors_reworded"):
-        body["detail"] = f"Sorry, we could not do that: {str(body.get('detail', '')).lower()}"
-    if variations.active("errors_echo_input"):
-        body["detail"] = f"{body.get('detail')} ({request.method} {request.url.path})"
-    if variations.active("error_extra_fields"):
-        body["help"] = "https://docs.example.com/errors"
-    return body
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     state = PlatformState(settings)
@@ -142,29 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Reference AI cost-optimization platform", version=settings.version, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None, default_response_class=JSON)
     app.state.platform = state
-    app.state.json_response = JSON  # for the routes that answer with a status of their own (201)
-
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError):
-        return JSON(vary_error_body(exc.body(), request, variations), status_code=exc.status, headers=exc.headers)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, str) else "Request failed"
-        return JSON(vary_error_body({"detail": detail, "code": HTTP_CODES.get(exc.status_code, "ERROR")}, request,
-                                    variations), status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError):
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return JSON({"detail": f"invalid request: {where} {first.get('msg', '')}".strip(),
-                     "code": "INVALID_BODY"}, status_code=422)
-
-    @app.exception_handler(Exception)
-    async def unexpected(_request: Request, exc: Exception):  # a defect: say so in the contract's shape
-        log.exception("unhandled error")
-        return JSON({"detail": "Internal error", "code": "INTERNAL"}, status_code=500)
+    errors.install(app, variations, JSON)
 
     @app.get("/health")
     @app.get("/api/health")

@@ -26,100 +26,21 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Annotated, Any, Literal, Mapping
+
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError,
+                      model_validator)
 
 from . import __version__
 from .faults import Faults
-from .variations import Variations
 from .security import SecretError, SecretMissing, resolve_jwt_secret
-
-DIALECTS = ("canonical", "netra", "netra-2025")
+from .validation import describe
+from .variations import Variations
 
 
 class ConfigError(ValueError):
     """A setting has a value the platform cannot run with."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    environment: str = "development"
-    jwt_secret: str = ""
-    jwt_secret_source: str = "generated"
-    access_token_minutes: float = 15
-    refresh_token_days: float = 7
-    e2e_key: str | None = None
-    database_url: str = ""
-    pacing_min_ms: float = 10
-    pacing_max_ms: float = 30
-    heartbeat_interval_s: float = 25
-    max_message_bytes: int = 65536
-    run_rate_limit: int = 20
-    run_rate_window_s: float = 10
-    run_concurrency_limit: int = 5
-    login_failure_limit: int = 5
-    login_failure_window_s: float = 60
-    ticket_ttl_s: int = 300
-    faults: Faults = field(default_factory=Faults.none)
-    variations: Variations = field(default_factory=Variations.none)
-    dialect: str = "canonical"
-    password_hash_profile: str = "owasp"
-    version: str = __version__
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
-        env = dict(os.environ if env is None else env)
-        environment = env.get("ENVIRONMENT", "development") or "development"
-        try:
-            resolved = resolve_jwt_secret(env)
-            secret, source = resolved.value, resolved.source_variable
-        except SecretMissing:
-            secret, source = secrets.token_urlsafe(48), "generated"
-        except SecretError as exc:  # e.g. too short: refuse to start, naming the variable
-            raise ConfigError(str(exc)) from None
-        values = dict(
-            environment=environment,
-            jwt_secret=secret,
-            jwt_secret_source=source,
-            access_token_minutes=_whole(_num(env, "ACCESS_TOKEN_MINUTES", 15)),
-            refresh_token_days=_whole(_num(env, "REFRESH_TOKEN_DAYS", 7)),
-            e2e_key=env.get("E2E_OAUTH_SIMULATION_KEY") or None,
-            database_url=env.get("DATABASE_URL") or default_database_url(),
-            pacing_min_ms=_num(env, "PACING_MIN_MS", 10),
-            pacing_max_ms=_num(env, "PACING_MAX_MS", 30),
-            heartbeat_interval_s=_num(env, "HEARTBEAT_INTERVAL_S", 25),
-            max_message_bytes=int(_num(env, "MAX_MESSAGE_BYTES", 65536)),
-            run_rate_limit=int(_num(env, "RUN_RATE_LIMIT", 20)),
-            run_rate_window_s=_num(env, "RUN_RATE_WINDOW_S", 10),
-            run_concurrency_limit=int(_num(env, "RUN_CONCURRENCY_LIMIT", 5)),
-            login_failure_limit=int(_num(env, "LOGIN_FAILURE_LIMIT", 5)),
-            login_failure_window_s=_num(env, "LOGIN_FAILURE_WINDOW_S", 60),
-            ticket_ttl_s=int(_num(env, "TICKET_TTL_S", 300)),
-            faults=Faults.from_env(env),
-            variations=Variations.from_env(env),
-            dialect=env.get("PLATFORM_DIALECT", "canonical") or "canonical",
-            password_hash_profile=env.get("PASSWORD_HASH_PROFILE", "owasp") or "owasp",
-        )
-        values.update(overrides)
-        settings = cls(**values)
-        settings.check()
-        return settings
-
-    def with_(self, **changes) -> "Settings":
-        settings = replace(self, **changes)
-        settings.check()
-        return settings
-
-    def check(self) -> None:
-        if len(self.jwt_secret.encode()) < 32:
-            raise ConfigError("the JWT secret must be at least 32 bytes")
-        if self.dialect not in DIALECTS:
-            raise ConfigError(f"PLATFORM_DIALECT must be one of {', '.join(DIALECTS)}, not {self.dialect!r}")
-        if self.password_hash_profile not in ("owasp", "light"):
-            raise ConfigError("PASSWORD_HASH_PROFILE must be 'owasp' or 'light'")
-        if self.pacing_min_ms < 0 or self.pacing_max_ms < self.pacing_min_ms:
-            raise ConfigError("pacing needs 0 <= PACING_MIN_MS <= PACING_MAX_MS")
 
 
 def default_database_url() -> str:
@@ -128,16 +49,78 @@ def default_database_url() -> str:
     return f"sqlite+aiosqlite:///{folder / 'platform.db'}"
 
 
-def _num(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from exc
+def _whole(value: Any) -> int | float:
+    """A number, whole ones as int (so token lifetimes of "15" minutes give int ``exp`` claims)."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
 
 
-def _whole(value: float) -> float:
-    """A whole number as an int (so token lifetimes of "15" minutes give int ``exp`` claims)."""
-    return int(value) if float(value).is_integer() else value
+def _env(name: str, default: Any = None, **kwargs: Any) -> Any:
+    """A setting read from the environment variable ``name``."""
+    return Field(default, validation_alias=name, **kwargs)
+
+
+Whole = Annotated[int | float, BeforeValidator(_whole)]
+Count = Annotated[int, BeforeValidator(lambda value: int(float(value)))]
+
+
+class Settings(BaseModel):
+    """Validated, immutable settings: ``from_env`` reads them, ``with_`` changes some."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True, validate_by_name=True, extra="ignore")
+
+    environment: str = _env("ENVIRONMENT", "development")
+    jwt_secret: SecretStr = SecretStr("")
+    jwt_secret_source: str = "generated"
+    access_token_minutes: Whole = _env("ACCESS_TOKEN_MINUTES", 15)
+    refresh_token_days: Whole = _env("REFRESH_TOKEN_DAYS", 7)
+    e2e_key: SecretStr | None = _env("E2E_OAUTH_SIMULATION_KEY")
+    database_url: str = Field(default_factory=default_database_url, validation_alias="DATABASE_URL")
+    pacing_min_ms: float = _env("PACING_MIN_MS", 10)
+    pacing_max_ms: float = _env("PACING_MAX_MS", 30)
+    heartbeat_interval_s: float = _env("HEARTBEAT_INTERVAL_S", 25)
+    max_message_bytes: Count = _env("MAX_MESSAGE_BYTES", 65536)
+    run_rate_limit: Count = _env("RUN_RATE_LIMIT", 20)
+    run_rate_window_s: float = _env("RUN_RATE_WINDOW_S", 10)
+    run_concurrency_limit: Count = _env("RUN_CONCURRENCY_LIMIT", 5)
+    login_failure_limit: Count = _env("LOGIN_FAILURE_LIMIT", 5)
+    login_failure_window_s: float = _env("LOGIN_FAILURE_WINDOW_S", 60)
+    ticket_ttl_s: Count = _env("TICKET_TTL_S", 300)
+    faults: Faults = Field(default_factory=Faults.none)
+    variations: Variations = Field(default_factory=Variations.none)
+    dialect: Literal["canonical", "netra", "netra-2025"] = _env("PLATFORM_DIALECT", "canonical")
+    password_hash_profile: Literal["owasp", "light"] = _env("PASSWORD_HASH_PROFILE", "owasp")
+    version: str = __version__
+
+    @model_validator(mode="after")
+    def _runnable(self) -> "Settings":
+        if len(self.jwt_secret.get_secret_value().encode()) < 32:
+            raise ValueError("the JWT secret must be at least 32 bytes")
+        if self.pacing_min_ms < 0 or self.pacing_max_ms < self.pacing_min_ms:
+            raise ValueError("pacing needs 0 <= PACING_MIN_MS <= PACING_MAX_MS")
+        return self
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
+        """The settings of the environment variables in ``env`` (``os.environ`` by default); an empty
+        variable counts as unset. The JWT secret, faults and variations each come from several."""
+        env = {k: v for k, v in (os.environ if env is None else env).items() if v != "" and k.isupper()}
+        try:
+            resolved = resolve_jwt_secret(env)
+            secret, source = resolved.value, resolved.source_variable
+        except SecretMissing:
+            secret, source = secrets.token_urlsafe(48), "generated"
+        except SecretError as exc:  # e.g. too short: refuse to start, naming the variable
+            raise ConfigError(str(exc)) from None
+        return cls._checked({**env, "jwt_secret": secret, "jwt_secret_source": source,
+                             "faults": Faults.from_env(env), "variations": Variations.from_env(env), **overrides})
+
+    def with_(self, **changes) -> "Settings":
+        return self._checked({**dict(self), **changes})
+
+    @classmethod
+    def _checked(cls, values: dict[str, Any]) -> "Settings":
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:  # the message names the variable, never its value
+            raise ConfigError(describe(exc.errors(include_url=False), nameless="settings")) from None

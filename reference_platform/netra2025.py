@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
 from typing import Any
+
+from .ids import new_id
 
 NAME = "netra-2025"
 PREFIXES = ("jwt-auth.", "bearer.", "staging-auth.", "jwt.")
@@ -84,11 +85,9 @@ class Offer:
     def __init__(self, plain_uuids: bool = False):
         # the offered thread and run are a thread and a run like any other: their ids take the same form
         # (plain UUIDs under the uuid_ids variation)
-        def new(prefix: str, digits: int) -> str:
-            return str(uuid.uuid4()) if plain_uuids else f"{prefix}_{uuid.uuid4().hex[:digits]}"
-        self.thread_id = new("thread", 32)
-        self.run_id: str | None = new("run", 24)
-        self.request_id = new("req", 16)
+        self.thread_id = new_id("thread", plain_uuids)
+        self.run_id: str | None = new_id("run", plain_uuids, digits=24)
+        self.request_id = new_id("req", plain_uuids, digits=16)
         self.acknowledged = False
         self.thread_created = False
 

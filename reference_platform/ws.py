@@ -7,15 +7,17 @@ import binascii
 import json
 import logging
 import time
-import uuid
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from . import netra2025
-from .api import bearer_token, strict_json
-from .store import iso, utcnow
+from .rest.principal import bearer_token
+from .strict_json import strict_json
+from .clock import iso, utcnow
+from .frames import error, frame, message_id
+from .ids import new_id
 from .variations import Variations, plain_money
 
 log = logging.getLogger("reference_platform.ws")
@@ -24,17 +26,6 @@ router = APIRouter()
 ENVELOPE_KEYS = ("run_id", "thread_id", "agent_name", "tool_name")
 CLIENT_TYPES = ("ping", "start_agent", "user_message", "stop_agent", "resume_run", "get_thread")
 CLOSE_POLICY, CLOSE_TOO_BIG = 1008, 1009
-
-
-def message_id() -> str:
-    return f"msg_{uuid.uuid4().hex}"
-
-
-def frame(type_: str, data: dict[str, Any], **envelope: Any) -> dict[str, Any]:
-    """A server frame in canonical form."""
-    out: dict[str, Any] = {"type": type_, "message_id": message_id(), "timestamp": iso(utcnow()), "data": data}
-    out.update({k: v for k, v in envelope.items() if v is not None})
-    return out
 
 
 def render(canonical: dict[str, Any], dialect: str) -> dict[str, Any]:
@@ -88,7 +79,7 @@ class Connection:
     def __init__(self, hub: "Hub", ws: WebSocket, user_id: str, claims: dict[str, Any] | None, dialect: str,
                  variations: Variations | None = None):
         self.variations = variations or Variations.none()
-        self.id = str(uuid.uuid4()) if self.variations.active("uuid_ids") else f"conn_{uuid.uuid4().hex[:16]}"
+        self.id = new_id("conn", self.variations.active("uuid_ids"), digits=16)
         self.hub, self.ws, self.user_id, self.claims, self.dialect = hub, ws, user_id, claims, dialect
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.delivered: dict[str, int] = {}  # run id -> index of the last frame queued for this socket
@@ -105,6 +96,12 @@ class Connection:
         if self.open and index > self.delivered.get(run.id, -1):
             self.delivered[run.id] = index
             self.queue.put_nowait(run.frames[index])
+
+    def replay(self, run, start: int) -> None:
+        """Queues the frames of ``run`` from index ``start`` on, but those this socket already has."""
+        self.delivered[run.id] = max(self.delivered.get(run.id, -1), start - 1)
+        for index in range(start, len(run.frames)):
+            self.deliver(run, index)
 
     async def writer(self) -> None:
         try:
@@ -189,10 +186,10 @@ async def authenticate(state, ws: WebSocket) -> tuple[Any, dict | None, str | No
     if token is None:
         token = ws.query_params.get("token")
     if token is None and "ticket" in ws.query_params:
-        user_id = await state.store.redeem_ticket(ws.query_params["ticket"])
+        user_id = await state.store.tickets.redeem(ws.query_params["ticket"])
         if user_id is None:
             return "ticket is unknown, expired or already used"
-        user = await state.store.user_by_id(user_id)
+        user = await state.store.accounts.user_by_id(user_id)
         return (user, None, None) if user else "ticket's user no longer exists"
     if token is None:
         return "no credentials"
@@ -238,7 +235,7 @@ async def websocket_endpoint(ws: WebSocket):
     if settings.dialect == netra2025.NAME:
         conn.offer = netra2025.Offer(plain_uuids=settings.variations.active("uuid_ids"))
         if settings.variations.active("offered_thread_created_early"):
-            await state.store.create_thread(user.id, "New thread", {}, thread_id=conn.offer.thread_id)
+            await state.store.threads.create(user.id, "New thread", {}, thread_id=conn.offer.thread_id)
             conn.offer.thread_created = True
         conn.send({**conn.offer.response(iso(utcnow())), "message_id": message_id()})
     try:
@@ -275,10 +272,6 @@ async def receive_loop(state, conn: Connection, user) -> None:
                 conn.send(error("INVALID_JSON", "frame is not UTF-8 text"))
                 continue
         await handle_frame(state, conn, user, text)
-
-
-def error(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return frame("error", {"code": code, "message": message, **extra})
 
 
 async def handle_frame(state, conn: Connection, user, text: str) -> None:
@@ -324,7 +317,7 @@ async def on_ping(state, conn, user, payload) -> None:
 
 
 async def on_start(state, conn, user, payload) -> None:
-    refusal = await state.runs.start(conn, user, payload, default_agent=None, offer=conn.offer)
+    refusal = await state.runs.start(user, payload, default_agent=None, offer=conn.offer)
     if refusal:
         conn.send(refusal)
 
@@ -337,7 +330,7 @@ async def on_user_message(state, conn, user, payload) -> None:
     client_run_id = None
     if conn.offer is not None and state.settings.variations.active("client_run_id_adopted"):
         client_run_id = payload.get("run_id")  # netra-2025: Netra's client labels its message (N25-7)
-    refusal = await state.runs.start(conn, user, translated, default_agent="supervisor", field_name="content",
+    refusal = await state.runs.start(user, translated, default_agent="supervisor", field_name="content",
                                      request_type="user_message", offer=conn.offer, client_run_id=client_run_id)
     if refusal:
         conn.send(refusal)
@@ -380,12 +373,12 @@ async def on_get_thread(state, conn, user, payload) -> None:
         return
     owner = user.id
     if state.settings.faults.active("chat_thread_unscoped"):
-        owner = await state.store.thread_owner(thread_id) or user.id
-    thread = await state.store.get_thread(owner, thread_id)
+        owner = await state.store.threads.owner(thread_id) or user.id
+    thread = await state.store.threads.get(owner, thread_id)
     if thread is None:
         conn.send(error("THREAD_NOT_FOUND", "thread not found", thread_id=thread_id))
         return
-    page = await state.store.list_messages(owner, thread_id, 100, 0)
+    page = await state.store.threads.messages(owner, thread_id, 100, 0)
     conn.send(frame("thread_data", {"thread": thread, "messages": page[0] if page else []}))
 
 

@@ -434,4 +434,4 @@ def test_a_malformed_authorization_header_is_401(api, header):
 
 
 def test_the_secret_used_by_the_tests_is_the_platforms(platform):
-    assert platform.settings.jwt_secret == JWT_SECRET
+    assert platform.settings.jwt_secret.get_secret_value() == JWT_SECRET

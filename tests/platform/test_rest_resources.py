@@ -52,9 +52,9 @@ def test_health_is_503_unhealthy_when_the_database_is_down(platform_factory, tmp
     running = platform_factory()
     api = Api(running)
     store = running.app.state.platform.store
-    healthy_engine = store.engine
+    healthy_engine = store.db.engine
     # A database file whose folder does not exist: every connection attempt fails.
-    store.engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'gone.db'}")
+    store.db.engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'gone.db'}")
     try:
         for path, service in (("/health", "backend"), ("/api/health", "backend"), ("/auth/health", "auth-service")):
             r = api.http.get(path)
@@ -63,7 +63,7 @@ def test_health_is_503_unhealthy_when_the_database_is_down(platform_factory, tmp
             assert body["status"] == "unhealthy" and body["service"] == service
             assert body["checks"] == {"database": "failed"}
     finally:
-        store.engine = healthy_engine
+        store.db.engine = healthy_engine
     assert api.http.get("/health").status_code == 200  # and recovers with its database
     api.close()
 
@@ -78,6 +78,12 @@ def test_unknown_path_is_404_json(api, path):
                                           ("PUT", "/auth/register"), ("POST", "/api/pricing")])
 def test_wrong_method_is_405_json(api, method, path):
     assert_error(api.http.request(method, path), 405)
+
+
+@pytest.mark.parametrize("path, allowed", [("/api/threads/x", "GET, PUT, DELETE"), ("/api/threads", "GET, POST"),
+                                           ("/api/usage", "POST, DELETE"), ("/auth/login", "POST")])
+def test_a_405_allows_every_method_of_the_path(api, path, allowed):
+    assert api.http.patch(path).headers["allow"] == allowed
 
 
 @pytest.mark.parametrize("content", [b"", b"not json", b"[1, 2]", b"42", b'"text"', b"null", b"{", b"\xff\xfe",

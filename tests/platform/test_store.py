@@ -10,15 +10,16 @@ from platform_kit import PASSWORD, Api, base_env, open_session, sqlite_url, uniq
 from reference_platform.config import Settings
 from reference_platform.domain import UsageRecord
 from reference_platform.server import EmbeddedPlatform
-from reference_platform.store import EmailTaken, Store, utcnow
+from reference_platform.clock import utcnow
+from reference_platform.storage import EmailTaken, Storage
 
 
 def run(coro):
     return asyncio.run(coro)
 
 
-async def open_store(url: str) -> Store:
-    store = Store(url)
+async def open_store(url: str) -> Storage:
+    store = Storage(url)
     await store.create_schema()
     return store
 
@@ -41,15 +42,15 @@ def test_users(url):
     async def main():
         store = await open_store(url)
         try:
-            user = await store.create_user("Ada@Example.com", "Ada", "$argon2id$hash", ["read", "chat"])
+            user = await store.accounts.create_user("Ada@Example.com", "Ada", "$argon2id$hash", ["read", "chat"])
             assert user.email == "ada@example.com" and user.permissions == ["read", "chat"]
             assert user.created_at.tzinfo is not None and not user.oauth_simulated
-            assert await store.user_by_email("ADA@example.COM") == user
-            assert await store.user_by_id(user.id) == user
-            assert await store.user_by_id("nobody") is None and await store.user_by_email("x@y.zz") is None
+            assert await store.accounts.user_by_email("ADA@example.COM") == user
+            assert await store.accounts.user_by_id(user.id) == user
+            assert await store.accounts.user_by_id("nobody") is None and await store.accounts.user_by_email("x@y.zz") is None
             with pytest.raises(EmailTaken):
-                await store.create_user("ada@EXAMPLE.com", "Other", None, [])
-            sim = await store.create_user("sim@example.com", "Sim", None, ["read"], oauth_simulated=True)
+                await store.accounts.create_user("ada@EXAMPLE.com", "Other", None, [])
+            sim = await store.accounts.create_user("sim@example.com", "Sim", None, ["read"], oauth_simulated=True)
             assert sim.oauth_simulated and sim.password_hash is None
             assert "password_hash" not in sim.public()
         finally:
@@ -62,27 +63,27 @@ def test_refresh_tokens_are_single_use_and_die_with_their_login(url):
     async def main():
         store = await open_store(url)
         try:
-            user = await store.create_user("r@example.com", "R", None, [])
-            login = await store.create_login(user.id)
+            user = await store.accounts.create_user("r@example.com", "R", None, [])
+            login = await store.accounts.create_login(user.id)
             later = utcnow() + timedelta(days=1)
-            await store.add_refresh_token("jti-1", user.id, login, later)
-            used = await store.use_refresh_token("jti-1")
+            await store.accounts.add_refresh_token("jti-1", user.id, login, later)
+            used = await store.accounts.use_refresh_token("jti-1")
             assert used is not None and used.login_id == login and used.user_id == user.id
-            assert await store.use_refresh_token("jti-1") is None
-            assert await store.use_refresh_token("unknown") is None
+            assert await store.accounts.use_refresh_token("jti-1") is None
+            assert await store.accounts.use_refresh_token("unknown") is None
 
-            await store.add_refresh_token("jti-expired", user.id, login, utcnow() - timedelta(seconds=1))
-            assert await store.use_refresh_token("jti-expired") is None
+            await store.accounts.add_refresh_token("jti-expired", user.id, login, utcnow() - timedelta(seconds=1))
+            assert await store.accounts.use_refresh_token("jti-expired") is None
 
-            await store.add_refresh_token("jti-2", user.id, login, later)
-            other_login = await store.create_login(user.id)
-            await store.add_refresh_token("jti-3", user.id, other_login, later)
-            assert not await store.is_revoked("access-jti")
-            await store.revoke_login(login, "access-jti", later)
-            await store.revoke_login(login, "access-jti", later)  # twice is harmless
-            assert await store.is_revoked("access-jti")
-            assert await store.use_refresh_token("jti-2") is None
-            assert await store.use_refresh_token("jti-3") is not None  # another login is untouched
+            await store.accounts.add_refresh_token("jti-2", user.id, login, later)
+            other_login = await store.accounts.create_login(user.id)
+            await store.accounts.add_refresh_token("jti-3", user.id, other_login, later)
+            assert not await store.accounts.is_revoked("access-jti")
+            await store.accounts.revoke_login(login, "access-jti", later)
+            await store.accounts.revoke_login(login, "access-jti", later)  # twice is harmless
+            assert await store.accounts.is_revoked("access-jti")
+            assert await store.accounts.use_refresh_token("jti-2") is None
+            assert await store.accounts.use_refresh_token("jti-3") is not None  # another login is untouched
         finally:
             await store.close()
 
@@ -93,14 +94,14 @@ def test_tickets_redeem_once_and_expire(url):
     async def main():
         store = await open_store(url)
         try:
-            user = await store.create_user("t@example.com", "T", None, [])
-            ticket = await store.create_ticket(user.id, utcnow() + timedelta(minutes=5))
+            user = await store.accounts.create_user("t@example.com", "T", None, [])
+            ticket = await store.tickets.create(user.id, utcnow() + timedelta(minutes=5))
             assert ticket.startswith("tkt_")
-            assert await store.redeem_ticket(ticket) == user.id
-            assert await store.redeem_ticket(ticket) is None
-            stale = await store.create_ticket(user.id, utcnow() - timedelta(seconds=1))
-            assert await store.redeem_ticket(stale) is None
-            assert await store.redeem_ticket("tkt_unknown") is None
+            assert await store.tickets.redeem(ticket) == user.id
+            assert await store.tickets.redeem(ticket) is None
+            stale = await store.tickets.create(user.id, utcnow() - timedelta(seconds=1))
+            assert await store.tickets.redeem(stale) is None
+            assert await store.tickets.redeem("tkt_unknown") is None
         finally:
             await store.close()
 
@@ -111,41 +112,41 @@ def test_threads_and_messages_are_scoped_by_owner(url):
     async def main():
         store = await open_store(url)
         try:
-            owner = await store.create_user("o@example.com", "O", None, [])
-            other = await store.create_user("x@example.com", "X", None, [])
-            first = await store.create_thread(owner.id, "first", {"a": [1, 2]})
-            second = await store.create_thread(owner.id, "second", {})
+            owner = await store.accounts.create_user("o@example.com", "O", None, [])
+            other = await store.accounts.create_user("x@example.com", "X", None, [])
+            first = await store.threads.create(owner.id, "first", {"a": [1, 2]})
+            second = await store.threads.create(owner.id, "second", {})
             assert first["metadata"] == {"a": [1, 2]} and first["message_count"] == 0
             assert first["created_at"].endswith("Z")
 
-            threads, total = await store.list_threads(owner.id, 10, 0)
+            threads, total = await store.threads.page(owner.id, 10, 0)
             assert total == 2 and [t["id"] for t in threads] == [second["id"], first["id"]]
-            assert await store.list_threads(other.id, 10, 0) == ([], 0)
-            assert await store.get_thread(other.id, first["id"]) is None
-            assert await store.update_thread(other.id, first["id"], "stolen", None) is None
-            assert await store.delete_thread(other.id, first["id"]) is False
-            assert await store.add_message(other.id, first["id"], "user", "hi") is None
-            assert await store.list_messages(other.id, first["id"], 10, 0) is None
+            assert await store.threads.page(other.id, 10, 0) == ([], 0)
+            assert await store.threads.get(other.id, first["id"]) is None
+            assert await store.threads.update(other.id, first["id"], "stolen", None) is None
+            assert await store.threads.delete(other.id, first["id"]) is False
+            assert await store.threads.add_message(other.id, first["id"], "user", "hi") is None
+            assert await store.threads.messages(other.id, first["id"], 10, 0) is None
 
-            m1 = await store.add_message(owner.id, first["id"], "user", "question", run_id="run_1",
+            m1 = await store.threads.add_message(owner.id, first["id"], "user", "question", run_id="run_1",
                                          metadata={"agent": "supervisor"})
-            m2 = await store.add_message(owner.id, first["id"], "assistant", "answer", run_id="run_1",
+            m2 = await store.threads.add_message(owner.id, first["id"], "assistant", "answer", run_id="run_1",
                                          metadata={"result": {"summary": "answer", "n": 1.5}})
-            m3 = await store.add_message(owner.id, first["id"], "assistant", "no run")
+            m3 = await store.threads.add_message(owner.id, first["id"], "assistant", "no run")
             assert "run_id" not in m3 and m3["metadata"] == {}
-            messages, count = await store.list_messages(owner.id, first["id"], 10, 0)
+            messages, count = await store.threads.messages(owner.id, first["id"], 10, 0)
             assert count == 3 and messages == [m1, m2, m3]
-            assert (await store.list_messages(owner.id, first["id"], 1, 1))[0] == [m2]
-            assert (await store.get_thread(owner.id, first["id"]))["message_count"] == 3
-            listed = (await store.list_threads(owner.id, 10, 0))[0]
+            assert (await store.threads.messages(owner.id, first["id"], 1, 1))[0] == [m2]
+            assert (await store.threads.get(owner.id, first["id"]))["message_count"] == 3
+            listed = (await store.threads.page(owner.id, 10, 0))[0]
             assert {t["id"]: t["message_count"] for t in listed} == {first["id"]: 3, second["id"]: 0}
 
-            updated = await store.update_thread(owner.id, first["id"], "renamed", None)
+            updated = await store.threads.update(owner.id, first["id"], "renamed", None)
             assert updated["title"] == "renamed" and updated["metadata"] == {"a": [1, 2]}
             assert updated["updated_at"] >= first["updated_at"]
-            assert await store.delete_thread(owner.id, first["id"]) is True
-            assert await store.get_thread(owner.id, first["id"]) is None
-            assert await store.list_messages(owner.id, first["id"], 10, 0) is None
+            assert await store.threads.delete(owner.id, first["id"]) is True
+            assert await store.threads.get(owner.id, first["id"]) is None
+            assert await store.threads.messages(owner.id, first["id"], 10, 0) is None
         finally:
             await store.close()
 
@@ -156,22 +157,22 @@ def test_begin_run_makes_the_thread_or_checks_it_is_the_users(url):
     async def main():
         store = await open_store(url)
         try:
-            owner = await store.create_user("b@example.com", "B", None, [])
-            other = await store.create_user("c@example.com", "C", None, [])
-            thread_id, message = await store.begin_run(owner.id, None, "first sixty", "the request", "run_1",
+            owner = await store.accounts.create_user("b@example.com", "B", None, [])
+            other = await store.accounts.create_user("c@example.com", "C", None, [])
+            thread_id, message = await store.threads.begin_run(owner.id, None, "first sixty", "the request", "run_1",
                                                        {"agent": "supervisor"})
-            thread = await store.get_thread(owner.id, thread_id)
+            thread = await store.threads.get(owner.id, thread_id)
             assert thread["title"] == "first sixty" and thread["message_count"] == 1
             assert message["content"] == "the request" and message["run_id"] == "run_1"
             assert message["metadata"] == {"agent": "supervisor"} and message["role"] == "user"
-            assert (await store.list_messages(owner.id, thread_id, 10, 0))[0] == [message]
+            assert (await store.threads.messages(owner.id, thread_id, 10, 0))[0] == [message]
 
-            again = await store.begin_run(owner.id, thread_id, "ignored", "second", "run_2", {})
+            again = await store.threads.begin_run(owner.id, thread_id, "ignored", "second", "run_2", {})
             assert again[0] == thread_id
-            assert (await store.get_thread(owner.id, thread_id))["title"] == "first sixty"
-            assert await store.begin_run(other.id, thread_id, "x", "intrusion", "run_3", {}) is None
-            assert await store.begin_run(owner.id, "thread_missing", "x", "lost", "run_4", {}) is None
-            assert (await store.get_thread(owner.id, thread_id))["message_count"] == 2
+            assert (await store.threads.get(owner.id, thread_id))["title"] == "first sixty"
+            assert await store.threads.begin_run(other.id, thread_id, "x", "intrusion", "run_3", {}) is None
+            assert await store.threads.begin_run(owner.id, "thread_missing", "x", "lost", "run_4", {}) is None
+            assert (await store.threads.get(owner.id, thread_id))["message_count"] == 2
         finally:
             await store.close()
 
@@ -182,27 +183,27 @@ def test_concurrent_messages_are_committed_together_and_a_bad_one_fails_alone(ur
     async def main():
         store = await open_store(url)
         try:
-            users = [await store.create_user(f"g{i}@example.com", "G", None, []) for i in range(3)]
-            threads = [await store.create_thread(u.id, "t", {}) for u in users]
+            users = [await store.accounts.create_user(f"g{i}@example.com", "G", None, []) for i in range(3)]
+            threads = [await store.threads.create(u.id, "t", {}) for u in users]
             transactions = 0
-            original = store._transaction
+            original = store.threads._transaction
 
             async def counting(messages):
                 nonlocal transactions
                 transactions += 1
                 return await original(messages)
 
-            store._transaction = counting
-            writes = [store.add_message(u.id, t["id"], "assistant", f"answer {i}-{n}")
+            store.threads._transaction = counting
+            writes = [store.threads.add_message(u.id, t["id"], "assistant", f"answer {i}-{n}")
                       for n in range(50) for i, (u, t) in enumerate(zip(users, threads))]
-            writes.append(store.add_message(users[0].id, threads[1]["id"], "assistant", "not my thread"))
-            writes += [store.begin_run(u.id, None, "new", "start", f"run_{i}", {}) for i, u in enumerate(users)]
+            writes.append(store.threads.add_message(users[0].id, threads[1]["id"], "assistant", "not my thread"))
+            writes += [store.threads.begin_run(u.id, None, "new", "start", f"run_{i}", {}) for i, u in enumerate(users)]
             results = await asyncio.gather(*writes)
             assert transactions <= 3  # 154 writes, a handful of commits
             assert results[150] is None
             assert all(r is not None for r in results[:150] + results[151:])
             for i, (u, t) in enumerate(zip(users, threads)):
-                messages, total = await store.list_messages(u.id, t["id"], 100, 0)
+                messages, total = await store.threads.messages(u.id, t["id"], 100, 0)
                 assert total == 50
                 assert [m["content"] for m in messages] == [f"answer {i}-{n}" for n in range(50)]
 
@@ -215,9 +216,9 @@ def test_concurrent_messages_are_committed_together_and_a_bad_one_fails_alone(ur
                     raise RuntimeError("the database hiccupped")
                 return await original(messages)
 
-            store._transaction = failing_once
-            first = asyncio.ensure_future(store.add_message(users[0].id, threads[0]["id"], "user", "a"))
-            second = asyncio.ensure_future(store.add_message(users[1].id, threads[1]["id"], "user", "b"))
+            store.threads._transaction = failing_once
+            first = asyncio.ensure_future(store.threads.add_message(users[0].id, threads[0]["id"], "user", "a"))
+            second = asyncio.ensure_future(store.threads.add_message(users[1].id, threads[1]["id"], "user", "b"))
             assert (await first)["content"] == "a" and (await second)["content"] == "b"
             assert calls == [2, 1, 1]
         finally:
@@ -230,11 +231,11 @@ def test_token_subject(url):
     async def main():
         store = await open_store(url)
         try:
-            user = await store.create_user("s@example.com", "S", None, [])
-            assert await store.token_subject(user.id, "jti-live") == (False, user)
-            assert await store.token_subject("nobody", "jti-live") == (False, None)
-            await store.revoke_login("login", "jti-dead", utcnow() + timedelta(minutes=1))
-            assert (await store.token_subject(user.id, "jti-dead"))[0] is True
+            user = await store.accounts.create_user("s@example.com", "S", None, [])
+            assert await store.accounts.token_subject(user.id, "jti-live") == (False, user)
+            assert await store.accounts.token_subject("nobody", "jti-live") == (False, None)
+            await store.accounts.revoke_login("login", "jti-dead", utcnow() + timedelta(minutes=1))
+            assert (await store.accounts.token_subject(user.id, "jti-dead"))[0] is True
         finally:
             await store.close()
 
@@ -245,20 +246,20 @@ def test_usage_round_trip_and_delete_only_mine(url):
     async def main():
         store = await open_store(url)
         try:
-            me = await store.create_user("u@example.com", "U", None, [])
-            them = await store.create_user("v@example.com", "V", None, [])
+            me = await store.accounts.create_user("u@example.com", "U", None, [])
+            them = await store.accounts.create_user("v@example.com", "V", None, [])
             mine = [record(), record(timestamp=datetime(2026, 10, 1, tzinfo=timezone.utc), task=None,
                                      latency_ms=None, batchable=False, shared_prefix_tokens=0, requests=1)]
-            assert await store.add_usage(me.id, mine) == 2
-            await store.add_usage(them.id, [record(model="claude-sonnet-4")])
-            back = await store.usage(me.id)
+            assert await store.usage.add(me.id, mine) == 2
+            await store.usage.add(them.id, [record(model="claude-sonnet-4")])
+            back = await store.usage.records(me.id)
             assert sorted(back, key=lambda r: r.timestamp) == sorted(mine, key=lambda r: r.timestamp)
             assert all(r.timestamp.tzinfo is not None for r in back)
-            recent = await store.usage(me.id, since=datetime(2026, 10, 15, tzinfo=timezone.utc))
+            recent = await store.usage.records(me.id, since=datetime(2026, 10, 15, tzinfo=timezone.utc))
             assert recent == [mine[0]]
-            assert await store.delete_usage(me.id) == 2
-            assert await store.usage(me.id) == []
-            assert [r.model for r in await store.usage(them.id)] == ["claude-sonnet-4"]
+            assert await store.usage.delete(me.id) == 2
+            assert await store.usage.records(me.id) == []
+            assert [r.model for r in await store.usage.records(them.id)] == ["claude-sonnet-4"]
         finally:
             await store.close()
 
@@ -278,30 +279,30 @@ def test_the_health_ping(url):
 def test_a_new_store_on_the_same_file_sees_everything(url):
     async def write():
         store = await open_store(url)
-        user = await store.create_user("keep@example.com", "Keep", "$hash", ["read"])
-        login = await store.create_login(user.id)
-        await store.add_refresh_token("jti-used", user.id, login, utcnow() + timedelta(days=1))
-        await store.add_refresh_token("jti-fresh", user.id, login, utcnow() + timedelta(days=1))
-        await store.use_refresh_token("jti-used")
-        await store.revoke_login("other-login", "revoked-access", utcnow() + timedelta(minutes=15))
-        thread = await store.create_thread(user.id, "kept", {"k": "v"})
-        await store.add_message(user.id, thread["id"], "user", "still here", run_id="run_k")
-        await store.add_usage(user.id, [record()])
-        thread = await store.get_thread(user.id, thread["id"])
+        user = await store.accounts.create_user("keep@example.com", "Keep", "$hash", ["read"])
+        login = await store.accounts.create_login(user.id)
+        await store.accounts.add_refresh_token("jti-used", user.id, login, utcnow() + timedelta(days=1))
+        await store.accounts.add_refresh_token("jti-fresh", user.id, login, utcnow() + timedelta(days=1))
+        await store.accounts.use_refresh_token("jti-used")
+        await store.accounts.revoke_login("other-login", "revoked-access", utcnow() + timedelta(minutes=15))
+        thread = await store.threads.create(user.id, "kept", {"k": "v"})
+        await store.threads.add_message(user.id, thread["id"], "user", "still here", run_id="run_k")
+        await store.usage.add(user.id, [record()])
+        thread = await store.threads.get(user.id, thread["id"])
         await store.close()
         return user, thread
 
     async def read(user, thread):
         store = await open_store(url)  # create_schema on an existing database keeps its rows
         try:
-            assert await store.user_by_email("keep@example.com") == user
-            assert await store.is_revoked("revoked-access")
-            assert await store.use_refresh_token("jti-used") is None
-            assert await store.use_refresh_token("jti-fresh") is not None
-            assert await store.get_thread(user.id, thread["id"]) == thread and thread["message_count"] == 1
-            messages, _ = await store.list_messages(user.id, thread["id"], 10, 0)
+            assert await store.accounts.user_by_email("keep@example.com") == user
+            assert await store.accounts.is_revoked("revoked-access")
+            assert await store.accounts.use_refresh_token("jti-used") is None
+            assert await store.accounts.use_refresh_token("jti-fresh") is not None
+            assert await store.threads.get(user.id, thread["id"]) == thread and thread["message_count"] == 1
+            messages, _ = await store.threads.messages(user.id, thread["id"], 10, 0)
             assert [(m["content"], m["run_id"]) for m in messages] == [("still here", "run_k")]
-            assert await store.usage(user.id) == [record()]
+            assert await store.usage.records(user.id) == [record()]
         finally:
             await store.close()
 

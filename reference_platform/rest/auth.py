@@ -6,14 +6,19 @@ import hmac
 import math
 import re
 import time
+import uuid
 from collections import deque
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from pydantic import AfterValidator, Field
 
-from .api import ApiError, Principal, current, expiry, field_str, invalid, json_object, unauthorized
-from .security import TokenRejected
-from .store import EmailTaken, User, iso
+from ..clock import iso
+from ..security import TokenRejected
+from ..storage import EmailTaken, User
+from .bodies import Body, json_body, parse, read_body
+from .errors import ApiError, unauthorized
+from .principal import Caller, expiry
 
 router = APIRouter(prefix="/auth")
 
@@ -53,9 +58,9 @@ class LoginLimiter:
 
 
 async def issue_tokens(state, user: User) -> dict[str, Any]:
-    login_id = await state.store.create_login(user.id)
+    login_id = await state.store.accounts.create_login(user.id)
     access, refresh = state.tokens.issue_pair(user.id, user.email, user.permissions, login_id)
-    await state.store.add_refresh_token(refresh.jti, user.id, login_id, refresh.expires_at)
+    await state.store.accounts.add_refresh_token(refresh.jti, user.id, login_id, refresh.expires_at)
     return tokens_body(state, user, access, refresh)
 
 
@@ -69,40 +74,66 @@ def tokens_body(state, user: User, access, refresh, **user_extra) -> dict[str, A
     }
 
 
-def _email(body: dict) -> str:
-    email = field_str(body, "email", max_len=320).strip()
-    if not EMAIL.match(email):
-        raise invalid("email is not a valid address")
-    return email.lower()
+def _address(email: str) -> str:
+    if not EMAIL.match(email.strip()):
+        raise ValueError("email is not a valid address")
+    return email.strip().lower()
 
 
-@router.post("/register")
-async def register(request: Request):
+EmailAddress = Annotated[str, Field(max_length=320), AfterValidator(_address)]
+Name = Annotated[str, Field(max_length=200)]
+
+
+class Registration(Body):
+    email: EmailAddress
+    password: Annotated[str, Field(min_length=8, max_length=1024)]
+    name: Name | None = None
+
+
+class Credentials(Body):
+    email: Annotated[str, Field(max_length=320), AfterValidator(lambda email: email.strip().lower())]
+    password: Annotated[str, Field(max_length=1024)]
+
+
+class RefreshRequest(Body):
+    refresh_token: Annotated[str, Field(max_length=8192)]
+
+
+class ValidateRequest(Body):
+    token: Annotated[str, Field(max_length=16_384)]
+    token_type: Literal["access", "refresh"] = "access"
+
+
+class SimulatedSignIn(Body):
+    email: EmailAddress | None = None
+    name: Name | None = None
+    permissions: Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]], Field(max_length=32)] | None = None
+
+
+@router.post("/register", status_code=201)
+async def register(request: Request, response: Response, body: Registration = json_body(Registration)):
     state = request.app.state.platform
-    body = await json_object(request)
-    email = _email(body)
-    password = field_str(body, "password", min_len=8, max_len=1024)
-    name = field_str(body, "name", required=False, max_len=200, default=None) or email.split("@")[0]
+    email, password = body.email, body.password
+    name = body.name or email.split("@")[0]
     password_hash = await asyncio.to_thread(state.passwords.hash_password, password)
     try:
-        user = await state.store.create_user(email, name, password_hash, DEFAULT_PERMISSIONS)
+        user = await state.store.accounts.create_user(email, name, password_hash, DEFAULT_PERMISSIONS)
     except EmailTaken:
         raise ApiError(409, "Email already registered", "EMAIL_TAKEN") from None
-    status = 200 if state.settings.dialect in ("netra", "netra-2025") else 201
-    return request.app.state.json_response(await issue_tokens(state, user), status_code=status)
+    if state.settings.dialect in ("netra", "netra-2025"):
+        response.status_code = 200
+    return await issue_tokens(state, user)
 
 
 @router.post("/login")
-async def login(request: Request):
+async def login(request: Request, body: Credentials = json_body(Credentials)):
     state = request.app.state.platform
-    body = await json_object(request)
-    email = field_str(body, "email", max_len=320).strip().lower()
-    password = field_str(body, "password", max_len=1024)
+    email, password = body.email, body.password
     retry = None if state.settings.faults.active("login_rate_limit_off") else state.login_limiter.retry_after(email)
     if retry is not None:
         raise ApiError(429, "Too many failed sign-in attempts; try again later", "TOO_MANY_ATTEMPTS",
                        headers={"Retry-After": str(retry)}, extra={"retry_after_s": retry})
-    user = await state.store.user_by_email(email)
+    user = await state.store.accounts.user_by_email(email)
     ok = bool(user and user.password_hash) and await asyncio.to_thread(
         state.passwords.verify_password, user.password_hash, password)
     if not ok:
@@ -113,44 +144,36 @@ async def login(request: Request):
 
 
 @router.post("/refresh")
-async def refresh(request: Request):
+async def refresh(request: Request, body: RefreshRequest = json_body(RefreshRequest)):
     state = request.app.state.platform
-    body = await json_object(request)
-    token = field_str(body, "refresh_token", max_len=8192)
     try:
-        claims = state.tokens.decode(token, "refresh")
+        claims = state.tokens.decode(body.refresh_token, "refresh")
     except TokenRejected as exc:
         raise unauthorized(f"Invalid refresh token: {exc.message}", "INVALID_TOKEN") from None
-    row = await state.store.use_refresh_token(claims["jti"])
+    row = await state.store.accounts.use_refresh_token(claims["jti"])
     if row is None:
         raise unauthorized("Refresh token is unknown, expired, revoked or already used", "INVALID_TOKEN")
-    user = await state.store.user_by_id(row.user_id)
+    user = await state.store.accounts.user_by_id(row.user_id)
     if user is None:
         raise unauthorized("Account no longer exists", "INVALID_TOKEN")
     access, new_refresh = state.tokens.issue_pair(user.id, user.email, user.permissions, row.login_id)
-    await state.store.add_refresh_token(new_refresh.jti, user.id, row.login_id, new_refresh.expires_at)
+    await state.store.accounts.add_refresh_token(new_refresh.jti, user.id, row.login_id, new_refresh.expires_at)
     return tokens_body(state, user, access, new_refresh)
 
 
 @router.post("/logout")
-async def logout(request: Request):
+async def logout(request: Request, principal: Caller):
     state = request.app.state.platform
-    principal: Principal = await current(request)
     claims = principal.claims
     access_jti = None if state.settings.faults.active("logout_keeps_access_token") else claims["jti"]
-    await state.store.revoke_login(claims.get("sid") or "", access_jti, expiry(claims))
+    await state.store.accounts.revoke_login(claims.get("sid") or "", access_jti, expiry(claims))
     return {"status": "success"}
 
 
 @router.post("/validate")
-async def validate(request: Request):
+async def validate(request: Request, body: ValidateRequest = json_body(ValidateRequest)):
     state = request.app.state.platform
-    body = await json_object(request)
-    token = field_str(body, "token", max_len=16_384)
-    token_type = field_str(body, "token_type", required=False, default="access")
-    if token_type not in ("access", "refresh"):
-        raise invalid("token_type must be 'access' or 'refresh'")
-    result = await state.check_token(token, token_type)
+    result = await state.check_token(body.token, body.token_type)
     if isinstance(result, str):
         return {"valid": False, "error": result}
     user, claims = result
@@ -159,8 +182,7 @@ async def validate(request: Request):
 
 
 @router.get("/me")
-async def me(request: Request):
-    principal: Principal = await current(request)
+async def me(principal: Caller):
     u = principal.user
     return {"user_id": u.id, "email": u.email, "name": u.name, "permissions": list(u.permissions),
             "created_at": iso(u.created_at)}
@@ -175,25 +197,20 @@ async def e2e_test_auth(request: Request):
     if not settings.e2e_key:
         raise ApiError(503, "Simulated sign-in is not configured (E2E_OAUTH_SIMULATION_KEY unset)", "NOT_CONFIGURED")
     given = request.headers.get("x-e2e-bypass-key", "")
-    if not hmac.compare_digest(given.encode(), settings.e2e_key.encode()):
+    if not hmac.compare_digest(given.encode(), settings.e2e_key.get_secret_value().encode()):
         raise unauthorized("Missing or wrong X-E2E-Bypass-Key", "INVALID_BYPASS_KEY")
-    body = await json_object(request) if await request.body() else {}
-    email = _email(body) if body.get("email") is not None else None
-    name = field_str(body, "name", required=False, max_len=200, default=None)
-    permissions = body.get("permissions")
-    if permissions is not None and (not isinstance(permissions, list) or len(permissions) > 32
-                                    or not all(isinstance(p, str) and 0 < len(p) <= 64 for p in permissions)):
-        raise invalid("permissions must be a list of non-empty strings")
-    import uuid
-    email = email or f"oauth-{uuid.uuid4().hex[:12]}@example.test"
-    user = await state.store.user_by_email(email)
+    # the body is read after the checks of the key (DET-7.10); it may be empty
+    body = await read_body(SimulatedSignIn, request) if await request.body() else parse(SimulatedSignIn, {})
+    name, permissions = body.name, body.permissions
+    email = body.email or f"oauth-{uuid.uuid4().hex[:12]}@example.test"
+    user = await state.store.accounts.user_by_email(email)
     if user is None:
         try:
-            user = await state.store.create_user(email, name or email.split("@")[0], None,
+            user = await state.store.accounts.create_user(email, name or email.split("@")[0], None,
                                                  DEFAULT_PERMISSIONS if permissions is None else permissions,
                                                  oauth_simulated=True)
         except EmailTaken:
-            user = await state.store.user_by_email(email)
+            user = await state.store.accounts.user_by_email(email)
     body = await issue_tokens(state, user)
     body["user"]["oauth_simulated"] = True
     return body
