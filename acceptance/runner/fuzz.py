@@ -28,9 +28,8 @@ REMOTE = {"max_examples": 5, "max_requests": 600, "rate_limit": "5/s", "max_time
 CHECKS = "all"
 # positive_data_acceptance: the contract has rules JSON Schema cannot state (shared_prefix_tokens <=
 # input_tokens, a batch whose every record is invalid is 422), so a schema-valid request may rightly be
-# refused. allow_header_conformance: the Allow header of a 405 is HTTP detail the contract does not
-# fix (the reference platform lists only the matching route's methods; see docs/fuzzing.md).
-EXCLUDED_CHECKS = "positive_data_acceptance,allow_header_conformance"
+# refused.
+EXCLUDED_CHECKS = "positive_data_acceptance"
 
 
 def _parser() -> argparse.ArgumentParser:

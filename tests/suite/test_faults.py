@@ -25,7 +25,7 @@ def test_every_fault_is_documented_in_one_line():
 
 def test_every_fault_has_a_seam_in_the_platform():
     from reference_platform.faults import WAIVED_TOKEN_RULES
-    source = "".join(p.read_text() for p in (ROOT / "reference_platform").glob("*.py") if p.name != "faults.py")
+    source = "".join(p.read_text() for p in (ROOT / "reference_platform").rglob("*.py") if p.name != "faults.py")
     assert [n for n in CATALOGUE if f'"{n}"' not in source and n not in WAIVED_TOKEN_RULES] == []
 
 

@@ -30,7 +30,7 @@ def test_every_variation_is_documented_with_the_clause_that_allows_it():
 
 
 def test_every_variation_has_a_seam_in_the_platform():
-    source = "".join(p.read_text() for p in (ROOT / "reference_platform").glob("*.py") if p.name != "variations.py")
+    source = "".join(p.read_text() for p in (ROOT / "reference_platform").rglob("*.py") if p.name != "variations.py")
     seams = source + (ROOT / "reference_platform" / "variations.py").read_text().split("class VariationConfigError")[1]
     assert [n for n in CATALOGUE if f'"{n}"' not in seams] == []
 
