@@ -18,6 +18,7 @@ import allure_commons
 
 from acceptance.reporting import results_folder
 from acceptance.reporting.listener import RedactingFileLogger, SuiteListener, trace_of
+from acceptance.verify.errors import exception_message
 
 HOOK_NAMES = ("before_all", "after_all", "before_feature", "after_feature", "before_rule", "after_rule",
               "before_scenario", "after_scenario", "before_step", "after_step")
@@ -95,7 +96,7 @@ class AllureHooks:
             return
         if hook in ("before_all", "after_all"):
             phase = "setup" if hook == "before_all" else "teardown"
-            self.record_run_outcome(f"Run {phase} ({hook})", "broken", results_folder.exception_message(exc),
+            self.record_run_outcome(f"Run {phase} ({hook})", "broken", exception_message(exc),
                                     trace_of(exc, hook))
         elif kind in ("feature", "rule") and hook.startswith("before_"):
             self._guarded(hook, listener.break_scenarios, target.walk_scenarios(), hook, exc)
@@ -104,7 +105,7 @@ class AllureHooks:
             labels = {"fullName": f"{target.filename} :: {hook}", "feature": feature.name, "suite": feature.name,
                       **({"subSuite": target.name} if kind == "rule" else {})}
             self._guarded(hook, listener.close_run_result, None, f"{target.name} ({hook})", "broken",
-                          results_folder.exception_message(exc), trace_of(exc, hook), labels)
+                          exception_message(exc), trace_of(exc, hook), labels)
         elif kind == "step":
             listener.step_errors.setdefault(id(target), []).append((hook, exc))
         else:

@@ -19,7 +19,8 @@ from allure_commons.model2 import Label, Link, Parameter, Status, StatusDetails,
 from allure_commons.types import AttachmentType, LabelType, Severity
 from allure_commons.utils import host_tag, md5, now, thread_tag, uuid4
 
-from acceptance.reporting.results_folder import exception_message, write_file
+from acceptance.reporting.results_folder import write_file
+from acceptance.verify.errors import exception_message
 
 HookErrors = list[tuple[str, BaseException]]
 SEVERITIES = {s.value for s in Severity}

@@ -1,37 +1,18 @@
 """The once-per-run files of an Allure results folder (categories, environment, executor; the environment
-read back too), cleaning the folder (allure-behave never does), and the status message the categories classify."""
+read back too) and cleaning the folder (allure-behave never does)."""
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from acceptance.verify.errors import CATEGORY_CLASSES, SuiteFailure
+import javaproperties
+
+from acceptance.verify.errors import categories
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Report categories, in the order Allure evaluates them (first match wins); "Suite defect" comes last.
-CATEGORY_NAMES: tuple[str, ...] = tuple(cls.category for cls in CATEGORY_CLASSES)
-assert all(re.fullmatch(r"[A-Za-z][A-Za-z ]*", name) for name in CATEGORY_NAMES), CATEGORY_NAMES  # no regex syntax
-
-
-def categories() -> list[dict[str, Any]]:
-    """Allure matches ``messageRegex`` against the whole message; "Suite defect" takes the rest."""
-    return [{"name": name, "messageRegex": f"(?s){name}: .*" if name in CATEGORY_NAMES else "(?s).*",
-             "matchedStatuses": ["failed", "broken"]} for name in (*CATEGORY_NAMES, SuiteFailure.category)]
-
-
-def exception_message(exc: BaseException) -> str:
-    """A message that starts with a category name as it is; anything else prefixed with its type
-    ("KeyError: 'x'"), so it lands in "Suite defect"."""
-    text = str(exc).strip()
-    if isinstance(exc, SuiteFailure):
-        return text or exc.category
-    if any(text.startswith(f"{name}: ") for name in (*CATEGORY_NAMES, SuiteFailure.category)):
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def clean(results_dir: Path) -> None:
@@ -60,26 +41,16 @@ def write_categories(results_dir: str | os.PathLike) -> None:
 
 def write_environment(results_dir: str | os.PathLike, mapping: Mapping[str, Any],
                       *, redact: Callable[[str], str] = str) -> None:
-    """``environment.properties``: values escaped as Java properties; ``None`` values left out."""
-    def value(text: str) -> str:
-        text = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-        return "\\" + text if text[:1] in (" ", "=", ":", "#", "!") else text
-    lines = [f"{k}={value(redact(str(v)))}" for k, v in mapping.items() if v is not None]
-    write_file(Path(results_dir) / "environment.properties", "".join(line + "\n" for line in lines))
+    """``environment.properties`` (Java properties, UTF-8 as Allure reads them); ``None`` values left out."""
+    values = {key: redact(str(value)) for key, value in mapping.items() if value is not None}
+    write_file(Path(results_dir) / "environment.properties",
+               javaproperties.dumps(values, timestamp=False, sort_keys=False, ensure_ascii=False))
 
 
 def read_environment(results_dir: str | os.PathLike) -> dict[str, str]:
-    """``environment.properties`` as :func:`write_environment` wrote it, escapes undone (empty when missing)."""
+    """``environment.properties`` read back (empty when missing)."""
     path = Path(results_dir) / "environment.properties"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    pairs = (re.match(r"((?:\\.|[^\\=:])*)[=:]?(.*)", line).groups() for line in lines
-             if line.strip() and not line.lstrip().startswith(("#", "!")))
-    return {_unescape(key).strip(): _unescape(value) for key, value in pairs}
-
-
-def _unescape(text: str) -> str:
-    return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", lambda m: chr(int(m[1][1:], 16)) if len(m[1]) == 5
-                  else {"n": "\n", "r": "\r", "t": "\t"}.get(m[1], m[1]), text)
+    return javaproperties.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 def write_executor(results_dir: str | os.PathLike, name: str, build_name: str, build_order: int | str) -> None:

@@ -6,6 +6,9 @@ Anything else that escapes a step is, by construction, a defect of the suite its
 """
 from __future__ import annotations
 
+import re
+from typing import Any
+
 
 class SuiteFailure(AssertionError):
     """Base of every classified failure. ``category`` is the report category's name."""
@@ -60,3 +63,24 @@ CATEGORY_CLASSES = (
     BusinessOutcomeFailure,
     IsolationBreach,
 )
+
+#: Report categories, in the order Allure evaluates them (first match wins); "Suite defect" comes last.
+CATEGORY_NAMES: tuple[str, ...] = tuple(cls.category for cls in CATEGORY_CLASSES)
+assert all(re.fullmatch(r"[A-Za-z][A-Za-z ]*", name) for name in CATEGORY_NAMES), CATEGORY_NAMES  # no regex syntax
+
+
+def categories() -> list[dict[str, Any]]:
+    """Allure matches ``messageRegex`` against the whole message; "Suite defect" takes the rest."""
+    return [{"name": name, "messageRegex": f"(?s){name}: .*" if name in CATEGORY_NAMES else "(?s).*",
+             "matchedStatuses": ["failed", "broken"]} for name in (*CATEGORY_NAMES, SuiteFailure.category)]
+
+
+def exception_message(exc: BaseException) -> str:
+    """A message that starts with a category name as it is; anything else prefixed with its type
+    ("KeyError: 'x'"), so it lands in "Suite defect"."""
+    text = str(exc).strip()
+    if isinstance(exc, SuiteFailure):
+        return text or exc.category
+    if any(text.startswith(f"{name}: ") for name in (*CATEGORY_NAMES, SuiteFailure.category)):
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

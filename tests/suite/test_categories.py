@@ -8,7 +8,7 @@ from acceptance.client.chat import Credential
 from acceptance.client.redaction import Redactor
 from acceptance.client.rest import HttpClient, Response
 from acceptance.journeys.actors import World
-from acceptance.reporting.results_folder import categories, exception_message
+from acceptance.verify.errors import categories, exception_message
 from acceptance.runner import embedded
 from acceptance.verify import checks, schemas
 from acceptance.verify.errors import AuthenticationFailure
