@@ -63,3 +63,12 @@ def test_lower_layers_never_import_the_layers_that_use_them():
         for path in (LIBRARY / layer).glob("*.py"):
             wrong = _imported_layers(path) - allowed
             assert not wrong, f"{path.relative_to(ROOT)} imports from {sorted(wrong)}"
+
+
+def test_every_module_of_the_reference_platform_is_in_the_platform_layout():
+    match = re.search(r"^## The reference platform.*?```\n(.*?)```", DOC, re.M | re.S)
+    assert match, "docs/architecture.md has no layout block for reference_platform/"
+    named = set(re.findall(r"\b(\w+)\.py\b", match.group(1)))
+    modules = {p.stem for p in (ROOT / "reference_platform").rglob("*.py") if p.stem != "__init__"}
+    assert modules <= named, f"reference_platform modules missing from the layout: {sorted(modules - named)}"
+    assert named <= modules, f"the layout names modules reference_platform lacks: {sorted(named - modules)}"
