@@ -179,8 +179,8 @@ def same_account_as_before(actor: Actor) -> None:
                  f"the account {actor.name} reached", AuthenticationFailure)
 
 
-def subprotocol_echoed(actor: Actor, session: ChatSession) -> None:
-    checks.equal(session.handshake.subprotocol, session.subprotocol_entry(actor.access_token),
+def subprotocol_echoed(actor: Actor, chat: ChatSession) -> None:
+    checks.equal(chat.handshake.subprotocol, chat.subprotocol_entry(actor.access_token),
                  "the sub-protocol the platform selected")
 
 
@@ -273,31 +273,31 @@ def chat_refuses_every_form(actor: Actor, token: str, forms: dict[str, str], wha
                                     + "; ".join(problems))
 
 
-def chat_greets(actor: Actor, session: ChatSession) -> None:
+def chat_greets(actor: Actor, chat: ChatSession) -> None:
     """The socket is open, its welcome names the actor, and it answers a ping."""
-    welcome = session.handshake.welcome
+    welcome = chat.handshake.welcome
     validate_frame(welcome)
     checks.equal(welcome.data.get("user_id"), actor.user_id,
                  f"the user id in the welcome of {actor.name}'s chat", AuthenticationFailure)
-    still_open(actor, session)
+    still_open(actor, chat)
 
 
-def still_open(actor: Actor, session: ChatSession) -> Event:
-    if not session.is_open:
-        raise ContractViolation(f"{actor.name}'s chat should be open; {session.log.describe()}")
-    pong = session.ping(f"still-there-{uuid.uuid4().hex[:8]}", actor.world.config.first_event_timeout)
+def still_open(actor: Actor, chat: ChatSession) -> Event:
+    if not chat.is_open:
+        raise ContractViolation(f"{actor.name}'s chat should be open; {chat.log.describe()}")
+    pong = chat.ping(f"still-there-{uuid.uuid4().hex[:8]}", actor.world.config.first_event_timeout)
     validate_frame(pong)
     return pong
 
 
 def closed_for_policy(actor: Actor, sent: SentFrame) -> None:
     """After a ping sent on an expired token: no answer to it, and close code 1008."""
-    session = sent.chat
+    chat = sent.chat
 
     def answer_or_close(events: list[Event]):
         pong = next((e for e in events if e.type == "pong" and e.data.get("nonce") == sent.nonce), None)
-        return pong or session.log.closed
-    outcome = session.log.wait_for(answer_or_close, actor.world.config.first_event_timeout,
+        return pong or chat.log.closed
+    outcome = chat.log.wait_for(answer_or_close, actor.world.config.first_event_timeout,
                                    f"{actor.name}'s chat to close after its token expired",
                                    category_cls=AuthenticationFailure, fail_on_close=False)
     if isinstance(outcome, Event):
@@ -305,7 +305,7 @@ def closed_for_policy(actor: Actor, sent: SentFrame) -> None:
                                     f"instead of closing the chat: {outcome.compact()}")
     if outcome.code != 1008:
         raise AuthenticationFailure(f"a chat whose token expired must close with 1008 (policy violation), it "
-                                    f"closed with {outcome}; {session.log.describe()}")
+                                    f"closed with {outcome}; {chat.log.describe()}")
 
 
 # ---- simulated OAuth ----------------------------------------------------------------------------
