@@ -68,6 +68,21 @@ def _with_query(url: str, **params: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+def is_new_start(event: Event, known: set[str]) -> bool:
+    """``event`` announces a new top-level run: an ``agent_started`` of a run not in ``known`` and of no parent agent."""
+    return (event.type == "agent_started" and bool(event.run_id) and event.run_id not in known
+            and not event.data.get("parent_agent"))
+
+
+def new_starts(events: list[Event], known: set[str]) -> list[Event]:
+    """The ``agent_started`` frame of each new top-level run among ``events``, once per run, in order."""
+    starts: dict[str, Event] = {}
+    for e in events:
+        if is_new_start(e, known):
+            starts.setdefault(e.run_id, e)
+    return list(starts.values())
+
+
 @dataclass
 class RunRecord:
     """One agent run as seen from one socket."""
@@ -82,7 +97,7 @@ class RunRecord:
 
     @property
     def events(self) -> list[Event]:
-        return [e for e in self.session.log.snapshot() if e.run_id == self.run_id]
+        return self.session.frames_of(self.run_id)
 
     @property
     def terminal(self) -> Event | None:
@@ -123,7 +138,7 @@ class ChatSession:
         self.ws: ClientConnection | None = None
         self.handshake: Handshake | None = None
         self.runs: dict[str, RunRecord] = {}
-        # every run id the scenario's actors started (set by Actor.new_session); by default this socket's
+        # every run id the scenario's actors started (set by Actor.new_chat); by default this socket's
         self.known_runs: Callable[[], set[str]] = lambda: set(self.runs)
         self._reader: threading.Thread | None = None
 
@@ -283,10 +298,18 @@ class ChatSession:
     def wait_for(self, predicate, timeout: float, description: str, **kwargs):
         return self.log.wait_for(predicate, timeout, f"{description} on {self.name}", **kwargs)
 
+    def first_after(self, mark: int, accept: Callable[[Event], bool], timeout: float, description: str) -> Event:
+        """The first frame after the first ``mark`` frames of the log that ``accept`` takes."""
+        return self.wait_for(lambda evs: next((e for e in evs[mark:] if accept(e)), None), timeout, description)
+
     def next_of_type(self, type_: str, after_index: int, timeout: float, where: Callable[[Event], bool] = lambda e: True,
                      description: str | None = None) -> Event:
-        return self.wait_for(lambda evs: next((e for e in evs[after_index:] if e.type == type_ and where(e)), None),
-                             timeout, description or f"a {type_} frame")
+        return self.first_after(after_index, lambda e: e.type == type_ and where(e), timeout,
+                                description or f"a {type_} frame")
+
+    def frames_of(self, run_id: str) -> list[Event]:
+        """Every frame of run ``run_id`` this socket received, in order."""
+        return [e for e in self.log.snapshot() if e.run_id == run_id]
 
     def ping(self, nonce: str, timeout: float) -> Event:
         mark = len(self.log)
@@ -294,12 +317,9 @@ class ChatSession:
         return self.next_of_type("pong", mark, timeout, lambda e: e.data.get("nonce") == nonce,
                                  f"a pong echoing nonce {nonce!r}")
 
-    def start(self, request: str, *, agent: str | None = None, thread_id: str | None = None,
-              context: dict | None = None, timeout: float = 5.0, via: str = "start_agent") -> RunRecord | Event:
-        """Starts a run; returns its record once ``agent_started`` arrives, or the ``error`` frame that
-        refused it. A platform that answers neither within ``timeout`` breaks the contract."""
-        mark = len(self.log)
-        known = set(self.runs)
+    def send_start(self, request: str, *, agent: str | None = None, thread_id: str | None = None,
+                   context: dict | None = None, via: str = "start_agent") -> float:
+        """Sends the request that starts a run (``start_agent``, or ``user_message``); returns the send time."""
         if via == "user_message":
             payload: dict[str, Any] = {"content": request}
         else:
@@ -310,24 +330,27 @@ class ChatSession:
                 payload["context"] = context
         if thread_id is not None:
             payload["thread_id"] = thread_id
-        sent = self.send(via, payload)
+        return self.send(via, payload)
 
-        def outcome(evs: list[Event]):
-            for e in evs[mark:]:
-                if e.type == "error":
-                    return e
-                if (e.type == "agent_started" and e.run_id and e.run_id not in known
-                        and not e.data.get("parent_agent")):
-                    return e
-            return None
-
-        first = self.wait_for(outcome, timeout, f"agent_started or an error after {via} {request[:40]!r}")
-        if first.type == "error":
-            return first
-        record = RunRecord(first.run_id, self, request, sent, first, agent=first.agent_name or "",
-                           thread_id=first.thread_id)
+    def adopt(self, started: Event, request: str, sent_at: float) -> RunRecord:
+        """The record of the run that ``started`` (its ``agent_started``) announced, kept as one of this socket's."""
+        record = RunRecord(started.run_id, self, request, sent_at, started, agent=started.agent_name or "",
+                           thread_id=started.thread_id)
         self.runs[record.run_id] = record
         return record
+
+    def start(self, request: str, *, agent: str | None = None, thread_id: str | None = None,
+              context: dict | None = None, timeout: float = 5.0, via: str = "start_agent") -> RunRecord | Event:
+        """Starts a run; returns its record once ``agent_started`` arrives, or the ``error`` frame that
+        refused it. A platform that answers neither within ``timeout`` breaks the contract."""
+        mark = len(self.log)
+        known = set(self.runs)
+        sent = self.send_start(request, agent=agent, thread_id=thread_id, context=context, via=via)
+        first = self.first_after(mark, lambda e: e.type == "error" or is_new_start(e, known), timeout,
+                                 f"agent_started or an error after {via} {request[:40]!r}")
+        if first.type == "error":
+            return first
+        return self.adopt(first, request, sent)
 
     def wait_for_end(self, run: RunRecord, timeout: float) -> Event:
         """The run's terminal frame. The wait ends early, failing, once the stream proves it cannot come:
@@ -348,8 +371,32 @@ class ChatSession:
                             f"{e.run_id!r}, which no one in this scenario started (expected {run.run_id!r})")
         return None
 
+    def follow(self, run_id: str, agent: str, timeout: float) -> Event:
+        """The terminal frame of run ``run_id`` of ``agent`` on this socket (one it did not start: a resumed
+        or replayed run), or the first ``error`` frame about that run (naming it, or naming no run)."""
+        def outcome(evs: list[Event]) -> Event | None:
+            for e in evs:
+                if e.type == "error" and e.data.get("run_id") in (None, run_id):
+                    return e
+            return next((e for e in evs if e.run_id == run_id and e.type in TOP_TERMINALS and e.agent_name == agent),
+                        None)
+        return self.wait_for(outcome, timeout, f"the end of run {run_id} ({agent}'s terminal frame)")
+
     def resume(self, run_id: str, last_message_id: str | None) -> float:
         return self.send("resume_run", {"run_id": run_id, "last_message_id": last_message_id})
+
+    def stop(self, run_id: str) -> float:
+        return self.send("stop_agent", {"run_id": run_id})
+
+    def get_thread(self, thread_id: str, timeout: float) -> Event:
+        """Asks the chat for a thread: its ``thread_data``, or the ``error`` that refused it."""
+        mark = len(self.log)
+        self.send("get_thread", {"thread_id": thread_id})
+
+        def answer(e: Event) -> bool:
+            thread = e.data.get("thread") if e.type == "thread_data" else None
+            return e.type == "error" or (isinstance(thread, dict) and thread.get("id") == thread_id)
+        return self.first_after(mark, answer, timeout, f"thread_data or an error for get_thread {thread_id}")
 
     # ---- closing ----------------------------------------------------------------------
     @property
@@ -360,7 +407,7 @@ class ChatSession:
         for run in self.runs.values():
             if run.terminal is None and self.is_open:
                 try:
-                    self.send("stop_agent", {"run_id": run.run_id})
+                    self.stop(run.run_id)
                 except ContractViolation:
                     return
 

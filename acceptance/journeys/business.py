@@ -20,7 +20,7 @@ from acceptance.journeys import usage_data
 from acceptance.journeys.actors import Actor, World
 from acceptance.verify import checks, money
 from acceptance.verify.errors import BusinessOutcomeFailure, ContractViolation
-from acceptance.verify.schemas import validate_body, validate_frame
+from acceptance.verify.schemas import validate_frame
 
 def _excerpt(obj: Any, limit: int = 700) -> str:
     text = json.dumps(obj, default=repr, ensure_ascii=False)
@@ -423,14 +423,19 @@ def answer_has_shape(run: RunRecord, agent: str, shape: str) -> None:
 
 # =========================================================================== refusals
 
-def refused_as_unknown_agent(outcome: RunRecord | Event, agent: str) -> Event:
-    """The start was answered by an ``error`` frame with the code UNKNOWN_AGENT, not by a run."""
-    return checks.start_refused(outcome, "UNKNOWN_AGENT", f"asking the unknown agent {agent!r}")
+def refused_as_unknown_agent(actor: Actor) -> Event:
+    """The actor's last start was answered by an ``error`` frame with the code UNKNOWN_AGENT, not by a run."""
+    attempt = actor.last_attempt
+    return checks.start_refused(attempt.outcome, "UNKNOWN_AGENT", f"asking the unknown agent {attempt.agent!r}")
 
 
-def same_connection(actor: Actor, session, run: RunRecord) -> None:
-    """The run after a refusal came over the connection that got the refusal, which is still open, and that
-    connection saw no agent frames except the run's (the refused request started nothing)."""
+def same_connection(actor: Actor) -> None:
+    """The actor's last run, asked after a refusal, came over the connection that got the refusal, which is still
+    open, and that connection saw no agent frames except the run's (the refused request started nothing)."""
+    refused = next((a for a in reversed(actor.attempts) if a.refused), None)
+    if refused is None:
+        raise ContractViolation(f"none of {actor.name}'s requests was refused")
+    session, run = refused.chat, actor.last_run
     if run.session is not session or not session.is_open:
         raise ContractViolation(f"{actor.name}'s conversation should carry on over the connection that got the "
                                 f"refusal ({session.name}); it {'is closed' if not session.is_open else 'is open'} "
@@ -450,7 +455,7 @@ def stop_during_tool(run: RunRecord, timeout: float) -> Event:
     if run.terminal is not None:
         raise ContractViolation(f"run {run.run_id} ended before any of its agents used a tool, so it could not be "
                                 f"stopped mid-way: {run.terminal.compact()}\n{describe_events(run.events)}")
-    session.send("stop_agent", {"run_id": run.run_id})
+    session.stop(run.run_id)
     return session.wait_for_end(run, timeout)
 
 
@@ -470,15 +475,9 @@ def stopped_cleanly(run: RunRecord, agent: str | None = None) -> None:
         raise ContractViolation(f"agent_stopped should say reason user_requested: {_excerpt(stops[0].data)}")
 
 
-def _messages(actor: Actor, thread_id: str) -> list[dict[str, Any]]:
-    response = actor.api.messages(thread_id, limit=100).expect_status(200, what=f"{actor.name}'s thread messages")
-    validate_body("messages_page", response.body)
-    return response.body["messages"]
-
-
 def no_answer_stored(actor: Actor, run: RunRecord) -> None:
     """The thread of a stopped run holds its question and no assistant message for it."""
-    messages = _messages(actor, run.thread_id)
+    messages = actor.messages(run.thread_id)
     answers = [m for m in messages if m.get("role") == "assistant"
                and (m.get("run_id") in (None, run.run_id))]
     if answers:
@@ -503,8 +502,7 @@ def one_conversation(actor: Actor) -> str:
         raise ContractViolation(f"{actor.name}'s questions should stay in one thread, they went into "
                                 f"{sorted(map(str, threads))}")
     thread_id = threads.pop()
-    body = actor.api.list_threads().expect_status(200, what=f"{actor.name}'s threads").body
-    validate_body("thread_list", body)
+    body = actor.thread_page().body
     # threads a netra-2025 handshake offered and no run used may exist, empty (N25-6): not conversations
     offered = actor.offered_thread_ids() - {thread_id}
     ids = [t.get("id") for t in body["threads"]
@@ -558,13 +556,7 @@ def _listing(messages: Sequence[Any]) -> str:
 
 def thread_via_chat(actor: Actor, thread_id: str, timeout: float) -> list[Any]:
     """The messages of a thread as the chat's ``get_thread`` returns them."""
-    session = actor.chat
-    mark = len(session.log)
-    session.send("get_thread", {"thread_id": thread_id})
-    answer = session.wait_for(
-        lambda evs: next((e for e in evs[mark:] if e.type == "error" or (
-            e.type == "thread_data" and (e.data.get("thread") or {}).get("id") == thread_id)), None),
-        timeout, f"thread_data for thread {thread_id}")
+    answer = actor.chat.get_thread(thread_id, timeout)
     if answer.type == "error":
         raise ContractViolation(f"get_thread for {actor.name}'s own thread was refused: {answer.compact()} "
                                 f"{_excerpt(answer.data)}")
@@ -580,7 +572,7 @@ def history_reads(actor: Actor, rows: Sequence[Mapping[str, str]], timeout: floa
             stopped_cleanly(run)
     thread_id = one_conversation(actor)
     expected = _expected_history(actor, rows)
-    for source, messages in (("the thread's messages", _messages(actor, thread_id)),
+    for source, messages in (("the thread's messages", actor.messages(thread_id)),
                              ("the chat's get_thread", thread_via_chat(actor, thread_id, timeout))):
         problems = _history_problems(messages, expected)
         if problems:

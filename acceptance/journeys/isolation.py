@@ -9,21 +9,20 @@ Every check names the people involved and quotes the frames or responses that pr
 """
 from __future__ import annotations
 
-import concurrent.futures
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, Iterable, Mapping
 
-from acceptance.client.chat import ChatSession, RunRecord
+from acceptance.client.chat import ChatSession, RunRecord, new_starts
 from acceptance.client.events import Event
 from acceptance.client.rest import Response
 from acceptance.client.waiting import Deadline, WaitTimeout
 from acceptance.journeys import usage_data
 from acceptance.journeys.actors import Actor, World
+from acceptance.journeys.state import ModelUsage
 from acceptance.verify import checks, money
 from acceptance.verify.errors import (
     BusinessOutcomeFailure,
@@ -32,80 +31,8 @@ from acceptance.verify.errors import (
     IsolationBreach,
     SuiteFailure,
 )
-from acceptance.verify.schemas import validate_body
-
-T = TypeVar("T")
-
-
-# ---- doing things at the same moment --------------------------------------------------------
-def together(jobs: Mapping[str, Callable[[], T]], timeout: float) -> dict[str, T]:
-    """Runs every job in its own thread, all released at once by a barrier; returns their results by
-    name. The first failure (in the jobs' order) is raised once every job has ended; each job's own
-    waits are bounded, and ``timeout`` bounds the whole."""
-    if not jobs:
-        return {}
-    barrier = threading.Barrier(len(jobs))
-
-    def released(job: Callable[[], T]) -> T:
-        barrier.wait(timeout)
-        return job()
-
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="together")
-    try:
-        futures = {name: pool.submit(released, job) for name, job in jobs.items()}
-        done, pending = concurrent.futures.wait(futures.values(), timeout=timeout)
-        if pending:
-            late = [name for name, f in futures.items() if f in pending]
-            raise WaitTimeout(f"{', '.join(late)} did not finish within {timeout:g} s while acting at the same "
-                              f"moment as {', '.join(n for n in futures if n not in late) or 'nobody'}")
-        results: dict[str, T] = {}
-        for name, future in futures.items():
-            error = future.exception()
-            if error is not None:
-                raise error
-            results[name] = future.result()
-        return results
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
-
-
-def ask_together(world: World, asks: Iterable[tuple[str, str, str | None]]) -> dict[str, RunRecord]:
-    """Each (person, question, agent) asks at the same moment on their own open chat; every run is
-    followed to its end. Returns the runs by person."""
-    asks = list(asks)
-    people = {name: world.actor(name) for name, _, _ in asks}
-    for person in people.values():
-        person.chat  # opened before the barrier, so that only the questions race
-    cfg = world.config
-    jobs = {name: (lambda p=people[name], q=question, a=agent: p.ask(q, agent=a)) for name, question, agent in asks}
-    return together(jobs, cfg.first_event_timeout + cfg.run_timeout + 10)
-
 
 # ---- usage each person shared ---------------------------------------------------------------
-def pricing(world: World) -> dict[str, Any]:
-    if "pricing" not in world.notes:
-        someone = next(iter(world.actors.values())).ensure_account()
-        world.notes["pricing"] = someone.api.pricing().expect_status(200, what="the pricing catalogue").body
-    return world.notes["pricing"]
-
-
-def _remember_usage(world: World, name: str, records: list[dict[str, Any]]) -> None:
-    shared = world.notes.setdefault("usage_of", {}).setdefault(name, {})
-    for record in records:
-        row = shared.setdefault(record["model"], {"requests": 0, "latencies": set()})
-        row["requests"] += record.get("requests", 1)
-        if record.get("latency_ms") is not None:
-            row["latencies"].add(float(record["latency_ms"]))
-
-
-def _store_usage(world: World, name: str, records: list[dict[str, Any]]) -> None:
-    person = world.actor(name).ensure_account()
-    response = person.api.add_usage(records).expect_status(201, what=f"storing {name}'s usage")
-    if response.expect_json_object().get("rejected"):
-        raise ContractViolation(f"the platform rejected usage records the contract allows: {response.evidence()}")
-    _remember_usage(world, name, records)
-
-
 def share_usage_rows(world: World, rows: Iterable[Mapping[str, str]], person_column: str = "person") -> list[str]:
     """Rows of ``person | model | task | requests | …`` (the columns of :func:`usage_data.from_rows`):
     each person signs up and shares their rows. Returns the people in table order."""
@@ -115,21 +42,19 @@ def share_usage_rows(world: World, rows: Iterable[Mapping[str, str]], person_col
         by_person.setdefault(row[person_column].strip(), []).append(
             {k: v for k, v in row.items() if k != person_column})
     for name, own_rows in by_person.items():
-        world.actor(name).ensure_account()
-        _store_usage(world, name, usage_data.from_rows(own_rows, now))
+        world.actor(name).share_usage(usage_data.from_rows(own_rows, now))
     return list(by_person)
 
 
-def share_spend(world: World, name: str, model: str, task: str | None, monthly: str | Decimal) -> None:
-    """The person's team spends ``monthly`` dollars a month on ``model`` for ``task`` (list prices)."""
-    world.actor(name).ensure_account()
-    records = usage_data.spend(pricing(world), datetime.now(timezone.utc), model, task, monthly)
-    _store_usage(world, name, records)
+def shared_by(world: World, name: str) -> dict[str, ModelUsage]:
+    """What the person shared, by model (nothing for someone the scenario never named)."""
+    person = world.actors.get(name)
+    return person.usage if person is not None else {}
 
 
 def owner_of_model(world: World, model: str, besides: str) -> str | None:
-    for name, shared in world.notes.get("usage_of", {}).items():
-        if name != besides and model in shared:
+    for name, actor in world.actors.items():
+        if name != besides and model in actor.usage:
             return name
     return None
 
@@ -138,8 +63,8 @@ def owner_of_model(world: World, model: str, besides: str) -> str | None:
 def own_runs(actor: Actor) -> dict[str, RunRecord]:
     """Every run the actor started, on any of their sockets."""
     runs = {run.run_id: run for run in actor.runs}
-    for session in actor.sessions:
-        runs.update(session.runs)
+    for chat in actor.chats:
+        runs.update(chat.runs)
     return runs
 
 
@@ -165,7 +90,7 @@ def foreign_frames(world: World, actor: Actor) -> list[tuple[str, Event, str]]:
     runs, threads = own_runs(actor), own_threads(actor)
     run_owner, thread_owner = _owners(world)
     found = []
-    for session in actor.sessions:
+    for session in actor.chats:
         for event in session.log.snapshot():
             if event.is_agent_event:
                 if event.run_id not in runs:
@@ -228,7 +153,7 @@ def usage_rows_in_answer(run: RunRecord) -> list[tuple[str, dict[str, Any]]]:
 def expect_answer_about_own_usage(world: World, name: str, run: RunRecord) -> None:
     """The answer lists exactly the models the person shared, with their request counts (and, for
     latency, their p50): another person's usage in it is a breach of isolation."""
-    shared = world.notes.get("usage_of", {}).get(name)
+    shared = shared_by(world, name)
     if not shared:
         raise BusinessOutcomeFailure(f"the scenario never said what usage {name} shared")
     rows = usage_rows_in_answer(run)
@@ -246,13 +171,13 @@ def expect_answer_about_own_usage(world: World, name: str, run: RunRecord) -> No
                                          f"{', '.join(missing)} at {where}; evidence: {evidence}")
     for where, row in rows:
         own = shared[row["model"]]
-        if "requests" in row and row["requests"] != own["requests"]:
-            category = IsolationBreach if isinstance(row["requests"], int) and row["requests"] > own["requests"] \
+        if "requests" in row and row["requests"] != own.requests:
+            category = IsolationBreach if isinstance(row["requests"], int) and row["requests"] > own.requests \
                 else BusinessOutcomeFailure
             raise category(f"{name}'s {run.agent} answer counts {row['requests']!r} requests on {row['model']} at "
-                           f"{where}, but {name} sent {own['requests']:,}; evidence: {evidence}")
-        if "p50_ms" in row and len(own["latencies"]) == 1:
-            latency = next(iter(own["latencies"]))
+                           f"{where}, but {name} sent {own.requests:,}; evidence: {evidence}")
+        if "p50_ms" in row and len(own.latencies) == 1:
+            latency = next(iter(own.latencies))
             if not isinstance(row["p50_ms"], (int, float)) or abs(row["p50_ms"] - latency) > 0.5:
                 raise BusinessOutcomeFailure(
                     f"every request {name} sent on {row['model']} took {latency:g} ms, but the answer gives a "
@@ -273,7 +198,7 @@ def expect_advice_on_own_spend(world: World, name: str, run: RunRecord, current:
 def expect_savings_of_own_spend(world: World, name: str, run: RunRecord, current: Decimal, monthly: Decimal,
                                 annual: Decimal | None = None) -> None:
     """The cost optimisation of the person's run is about their spend only, with the expected amounts."""
-    models = set(world.notes.get("usage_of", {}).get(name, {}))
+    models = set(shared_by(world, name))
     cost = expect_advice_on_own_spend(world, name, run, current, models)
     checks.savings_are_honest(cost)
     savings = cost["potential_savings"]
@@ -282,16 +207,9 @@ def expect_savings_of_own_spend(world: World, name: str, run: RunRecord, current
         checks.money_equals(savings.get("annual_amount"), annual, f"{name}'s annual saving", savings)
 
 
-def usage_summary_of(actor: Actor) -> dict[str, Any]:
-    response = actor.api.usage_summary().expect_status(200, what=f"{actor.name}'s usage summary")
-    body = response.expect_json_object()
-    validate_body("usage_summary", body)
-    return body
-
-
 def expect_summary_of_own_usage(world: World, actor: Actor, total: Decimal, models: set[str]) -> None:
     """The usage summary counts the actor's records only: their total and their models."""
-    summary = usage_summary_of(actor)
+    summary = actor.usage_summary()
     _counts_only_own(world, actor.name, f"{actor.name}'s usage summary", summary, summary.get("total_cost_usd"),
                      total, models)
 
@@ -330,33 +248,14 @@ def made_up_id(prefix: str, like: str | None = None) -> str:
     return f"{prefix}_{uuid.uuid4().hex}"
 
 
-def _answer_after(session: ChatSession, mark: int, accept: Callable[[Event], bool], timeout: float,
-                  description: str) -> Event:
-    return session.wait_for(lambda evs: next((e for e in evs[mark:] if accept(e)), None), timeout, description)
-
-
-def show_thread(session: ChatSession, thread_id: str, timeout: float) -> Event:
-    """Asks the chat for a thread; returns its thread_data or the error that refused it."""
-    mark = len(session.log)
-    session.send("get_thread", {"thread_id": thread_id})
-
-    def answer(e: Event) -> bool:
-        if e.type == "error":
-            return True
-        thread = e.data.get("thread") if e.type == "thread_data" else None
-        return isinstance(thread, dict) and thread.get("id") == thread_id
-    return _answer_after(session, mark, answer, timeout, f"thread_data or an error for get_thread {thread_id}")
-
-
 def _control_answer(session: ChatSession, type_: str, run_id: str, timeout: float) -> Event | None:
     """Sends ``stop_agent``/``resume_run`` for a run; returns the error that refused it, or the first
     frame of that run the socket received instead; None when nothing answered within ``timeout``."""
     mark = len(session.log)
-    payload = {"run_id": run_id} if type_ == "stop_agent" else {"run_id": run_id, "last_message_id": None}
-    session.send(type_, payload)
+    session.stop(run_id) if type_ == "stop_agent" else session.resume(run_id, None)
     try:
-        return _answer_after(session, mark, lambda e: e.type == "error" or (e.is_agent_event and e.run_id == run_id),
-                             timeout, f"the answer to {type_} for run {run_id}")
+        return session.first_after(mark, lambda e: e.type == "error" or (e.is_agent_event and e.run_id == run_id),
+                                   timeout, f"the answer to {type_} for run {run_id}")
     except WaitTimeout:
         return None
 
@@ -390,8 +289,8 @@ class Probe:
 
 def probe_thread_in_chat(intruder: Actor, owner: Actor, thread_id: str, timeout: float) -> Probe:
     session, made_up = intruder.chat, made_up_id("thread", like=thread_id)
-    return Probe(f"{intruder.name} asking the chat to show {owner.name}'s thread", show_thread(session, thread_id, timeout),
-                 show_thread(session, made_up, timeout), intruder.name, owner.name, "THREAD_NOT_FOUND",
+    return Probe(f"{intruder.name} asking the chat to show {owner.name}'s thread",
+                 session.get_thread(thread_id, timeout), session.get_thread(made_up, timeout), intruder.name, owner.name, "THREAD_NOT_FOUND",
                  sent=(thread_id, made_up))
 
 
@@ -459,15 +358,6 @@ def expect_answered_as_missing(probe: Probe) -> None:
         raise ContractViolation(f"{probe.what} should be refused with {probe.expected_code}; got {_describe(foreign)}")
 
 
-def expect_refused(outcome: RunRecord | Event, code: str, what: str) -> None:
-    """A start request was refused with ``code`` (and no run began)."""
-    if isinstance(outcome, RunRecord):
-        raise ContractViolation(f"{what} should be refused with {code}, but {_describe(outcome)}")
-    checks.frames_follow_contract([outcome])
-    if outcome.data.get("code") != code:
-        raise ContractViolation(f"{what} should be refused with {code}; got {_describe(outcome)}")
-
-
 # ---- probing another person's thread over REST ----------------------------------------------
 REST_ATTEMPTS = {
     "read": lambda api, tid: api.get_thread(tid),
@@ -488,11 +378,7 @@ def probe_thread_over_rest(intruder: Actor, owner: Actor, thread_id: str, attemp
 
 def thread_snapshot(owner: Actor, thread_id: str) -> dict[str, Any]:
     """The thread and its messages as its owner reads them."""
-    thread = owner.api.get_thread(thread_id).expect_status(200, what=f"{owner.name} reading their own thread")
-    validate_body("thread", thread.body)
-    messages = owner.api.messages(thread_id, limit=100).expect_status(
-        200, what=f"{owner.name} reading the messages of their own thread")
-    return {"thread": thread.expect_json_object(), "messages": messages.expect_json_object().get("messages")}
+    return {"thread": owner.read_thread(thread_id), "messages": owner.messages(thread_id)}
 
 
 def expect_thread_unchanged(owner: Actor, thread_id: str, before: dict[str, Any]) -> None:
@@ -537,18 +423,10 @@ def send_burst(actor: Actor, count: int, question: str, agent: str | None = None
     """Sends ``count`` start requests at once (the platform reads a socket's frames in order)."""
     session = actor.chat
     mark, known = len(session.log), set(session.runs)
-    payload: dict[str, Any] = {"user_request": question}
-    if agent:
-        payload["agent"] = agent
     sent = time.monotonic()
     for _ in range(count):
-        session.send("start_agent", payload)
+        session.send_start(question, agent=agent or None)
     return Burst(actor, session, question, agent, count, mark, known, sent)
-
-
-def _is_new_top_start(event: Event, known: set[str]) -> bool:
-    return (event.type == "agent_started" and bool(event.run_id) and event.run_id not in known
-            and not event.data.get("parent_agent"))
 
 
 def collect_burst(burst: Burst, timeout: float) -> Burst:
@@ -556,20 +434,13 @@ def collect_burst(burst: Burst, timeout: float) -> Burst:
     session, known = burst.session, burst.known
 
     def outcomes(evs: list[Event]):
-        after = evs[burst.mark:]
-        starts, seen = [], set()
-        for e in after:
-            if _is_new_top_start(e, known) and e.run_id not in seen:
-                seen.add(e.run_id)
-                starts.append(e)
-        errors = [e for e in after if e.type == "error"]
+        starts = new_starts(evs[burst.mark:], known)
+        errors = [e for e in evs[burst.mark:] if e.type == "error"]
         return (starts, errors) if len(starts) + len(errors) >= burst.count else None
 
     starts, errors = session.wait_for(outcomes, timeout, f"answers to {burst.count} start requests sent at once")
     for started in starts:
-        record = RunRecord(started.run_id, session, burst.question, burst.sent_at, started,
-                           agent=started.agent_name or "", thread_id=started.thread_id)
-        session.runs[record.run_id] = record
+        record = session.adopt(started, burst.question, burst.sent_at)
         burst.actor.runs.append(record)
         burst.runs.append(record)
     burst.refusals.extend(errors)
@@ -594,25 +465,28 @@ def stop_and_wait(actor: Actor, runs: Iterable[RunRecord], timeout: float) -> No
     """Stops the runs that have not ended yet and waits for each to end (stopped or completed)."""
     runs = [r for r in runs if r.terminal is None]
     for run in runs:
-        run.session.send("stop_agent", {"run_id": run.run_id})
+        run.session.stop(run.run_id)
     for run in runs:
         run.session.wait_for_end(run, timeout)
 
 
 @dataclass
 class Flood:
+    """One person's questions started one burst after another within a window of ``window_s`` seconds."""
+
     actor: Actor
     first_admitted_at: float
     admitted: int
     active: list[RunRecord]
+    window_s: float
 
 
-def start_flood(burst: Burst) -> Flood:
+def start_flood(burst: Burst, window_s: float) -> Flood:
     first = min((r.started.received_at for r in burst.runs), default=burst.sent_at)
-    return Flood(burst.actor, min(first, burst.sent_at), len(burst.runs), list(burst.runs))
+    return Flood(burst.actor, min(first, burst.sent_at), len(burst.runs), list(burst.runs), window_s)
 
 
-def keep_starting(flood: Flood, total: int, at_once: int, window_s: float, question: str, timeout: float,
+def keep_starting(flood: Flood, total: int, at_once: int, question: str, timeout: float,
                   settle_s: float = 2.0) -> None:
     """Stops the running questions and starts new ones, ``at_once`` at a time, until ``total`` have
     started; every one of them must be admitted (refused starts do not count toward the rate).
@@ -620,7 +494,7 @@ def keep_starting(flood: Flood, total: int, at_once: int, window_s: float, quest
     The contract does not promise that a run's slot is free the instant its terminal frame arrives: a
     platform may release it a moment later. So a start refused with RUN_LIMIT after every run ended is
     tried again, for at most ``settle_s``; still refused then, or refused with any other code, it fails."""
-    actor = flood.actor
+    actor, window_s = flood.actor, flood.window_s
     while flood.admitted < total:
         stop_and_wait(actor, flood.active, timeout)
         ended_at = Deadline(settle_s)
@@ -646,15 +520,13 @@ def keep_starting(flood: Flood, total: int, at_once: int, window_s: float, quest
                                     f"{window_s:g} s window to check the rate limit")
 
 
-def expect_rate_limited(actor: Actor, outcome: RunRecord | Event, window_s: float, count: int) -> None:
-    if isinstance(outcome, RunRecord):
-        raise ContractViolation(f"{actor.name}'s question number {count + 1} within {window_s:g} s was started "
-                                f"({outcome.started.compact()}); more than {count} in {window_s:g} s must be refused "
-                                f"with RATE_LIMITED")
-    checks.frames_follow_contract([outcome])
-    if outcome.data.get("code") != "RATE_LIMITED":
-        raise ContractViolation(f"{actor.name}'s question number {count + 1} within {window_s:g} s should be refused "
-                                f"with RATE_LIMITED; got {_describe(outcome)}")
+def expect_rate_limited(flood: Flood) -> None:
+    """The flooding person's last question, one more than the rate admits within the window, was refused with
+    RATE_LIMITED, saying when to retry."""
+    actor, window_s, count = flood.actor, flood.window_s, flood.admitted
+    outcome = checks.start_refused(actor.last_attempt.outcome, "RATE_LIMITED",
+                                   f"{actor.name}'s question number {count + 1} within {window_s:g} s (more than "
+                                   f"{count} in {window_s:g} s)")
     retry = outcome.data.get("retry_after_s")
     if not isinstance(retry, (int, float)) or isinstance(retry, bool) or not 0 < retry <= window_s:
         raise ContractViolation(f"a RATE_LIMITED refusal must say when to retry: retry_after_s should be a number "

@@ -10,54 +10,35 @@ import math
 import time
 from typing import Any, Callable, Iterable
 
-from acceptance.client.chat import ChatSession, RunRecord
+from acceptance.client.chat import ChatSession, RunRecord, new_starts
 from acceptance.client.events import Event, describe_events
 from acceptance.client.rest import Response
 from acceptance.client.waiting import WaitTimeout, wait_until
-from acceptance.journeys.actors import Actor
-from acceptance.journeys.isolation import made_up_id, show_thread
+from acceptance.journeys.actors import Actor, World
+from acceptance.journeys.isolation import made_up_id
 from acceptance.verify import checks
-from acceptance.verify.errors import AuthenticationFailure, BusinessOutcomeFailure, ContractViolation
+from acceptance.verify.errors import BusinessOutcomeFailure, ContractViolation, SuiteFailure
 from acceptance.verify.schemas import validate_body
 
 
-# ---- signing out and coming back ------------------------------------------------------------
-def sign_out(actor: Actor) -> None:
-    """Closes every chat window of the actor, then signs out."""
-    for session in actor.sessions:
-        session.close()
-    response = actor.auth.logout(actor.access_token)
-    response.expect_status(200, category=AuthenticationFailure, what=f"signing {actor.name} out")
-    validate_body("logout", response.body)
-
-
-def come_back(actor: Actor) -> ChatSession:
-    """Signs in with the password (a new login) and opens the chat again."""
-    actor.sign_in()
-    return actor.open_chat()
-
-
 # ---- threads --------------------------------------------------------------------------------
-def create_thread(actor: Actor, title: str | None = None) -> dict[str, Any]:
-    response = actor.api.create_thread(title).expect_status(201, what=f"{actor.name} creating a thread")
-    thread = response.expect_json_object()
-    validate_body("thread", thread)
-    actor.threads[title if title is not None else f"untitled {len(actor.threads) + 1}"] = thread["id"]
-    return thread
+def focus(actor: Actor, thread_id: str) -> None:
+    """Makes this the thread that "that thread" (and "<actor>'s thread") refers to in the following steps."""
+    actor.thread = thread_id
+    actor.world.persistence.focus = actor
 
 
-def read_thread(actor: Actor, thread_id: str) -> dict[str, Any]:
-    response = actor.api.get_thread(thread_id).expect_status(200, what=f"{actor.name} reading thread {thread_id}")
-    thread = response.expect_json_object()
-    validate_body("thread", thread)
-    return thread
+def focused(world: World) -> tuple[Actor, str]:
+    """The person whose thread a step last named, and that thread."""
+    person = world.persistence.focus
+    if person is None or person.thread is None:
+        raise SuiteFailure("no step has named a thread yet")
+    return person, person.thread
 
 
 def thread_page(actor: Actor, limit: int, offset: int) -> dict[str, Any]:
-    response = actor.api.list_threads(limit=limit, offset=offset).expect_status(
-        200, what=f"{actor.name} listing threads (limit {limit}, offset {offset})")
-    body = response.expect_json_object()
-    validate_body("thread_list", body)
+    response = actor.thread_page(limit, offset)
+    body = response.body
     if (body["limit"], body["offset"]) != (limit, offset):
         raise ContractViolation(f"a thread page must echo the limit and offset asked for ({limit}, {offset}); "
                                 f"{response.evidence()}")
@@ -90,7 +71,7 @@ def expect_pages(actor: Actor, pages: list[dict[str, Any]], expected: list[list[
 
 
 def rename_thread(actor: Actor, thread_id: str, title: str) -> dict[str, Any]:
-    response = actor.api.rename_thread(thread_id, title).expect_status(200, what=f"{actor.name} renaming a thread")
+    response = actor.rename_thread(thread_id, title)
     thread = response.expect_json_object()
     validate_body("thread", thread)
     if thread.get("title") != title:
@@ -100,14 +81,10 @@ def rename_thread(actor: Actor, thread_id: str, title: str) -> dict[str, Any]:
 
 
 def expect_title(actor: Actor, thread_id: str, title: str, why: str) -> None:
-    thread = read_thread(actor, thread_id)
+    thread = actor.read_thread(thread_id)
     if thread["title"] != title:
         raise BusinessOutcomeFailure(f"{why}, the thread should be titled {title!r}; it is titled "
                                      f"{thread['title']!r} ({thread})")
-
-
-def delete_thread(actor: Actor, thread_id: str) -> None:
-    actor.api.delete_thread(thread_id).expect_status(204, what=f"{actor.name} deleting thread {thread_id}")
 
 
 def _error_shape(response: Response, sent: str):
@@ -137,10 +114,9 @@ def expect_gone(actor: Actor, thread_id: str) -> None:
 
 # ---- the history of a thread ----------------------------------------------------------------
 def messages_of(actor: Actor, thread_id: str) -> list[dict[str, Any]]:
-    response = actor.api.messages(thread_id, limit=100).expect_status(
-        200, what=f"{actor.name} reading the messages of thread {thread_id}")
-    body = response.expect_json_object()
-    validate_body("messages_page", body)
+    """The thread's messages; the page names the thread and counts what it lists."""
+    response = actor.messages_page(thread_id)
+    body = response.body
     if body["thread_id"] != thread_id:
         raise ContractViolation(f"the messages of thread {thread_id} came back for thread {body['thread_id']}; "
                                 f"{response.evidence()}")
@@ -215,7 +191,7 @@ def expect_run_in_history(actor: Actor, run: RunRecord, messages: list[dict[str,
 def expect_chat_shows_same_history(actor: Actor, thread_id: str, messages: list[dict[str, Any]],
                                    timeout: float) -> None:
     """Asking the chat for the thread gives the same messages as the API."""
-    event = show_thread(actor.chat, thread_id, timeout)
+    event = actor.chat.get_thread(thread_id, timeout)
     checks.frames_follow_contract([event])
     if event.type != "thread_data":
         raise ContractViolation(f"{actor.name} asked the chat for her own thread {thread_id} and was refused: "
@@ -244,13 +220,13 @@ def ask_in_windows(actor: Actor, thread_id: str, questions: list[str], timeout: 
     """Each open window sends one of the questions into the thread at once; every window follows
     every resulting run to its end (all of a user's open windows receive all of their runs).
     Returns the runs as each window saw them, by window name."""
-    windows = [s for s in actor.sessions if s.is_open][:len(questions)]
+    windows = [s for s in actor.chats if s.is_open][:len(questions)]
     if len(windows) < len(questions):
         raise ContractViolation(f"{actor.name} has {len(windows)} open chat windows, {len(questions)} are needed")
     marks = {w.name: (len(w.log), set(w.runs)) for w in windows}
     sent_at = time.monotonic()
     for window, question in zip(windows, questions):
-        window.send("start_agent", {"user_request": question, "thread_id": thread_id})
+        window.send_start(question, thread_id=thread_id)
     seen: dict[str, list[RunRecord]] = {}
     for window in windows:
         mark, known = marks[window.name]
@@ -259,25 +235,15 @@ def ask_in_windows(actor: Actor, thread_id: str, questions: list[str], timeout: 
             errors = [e for e in evs[mark:] if e.type == "error"]
             if errors:
                 return errors
-            starts = {}
-            for e in evs[mark:]:
-                if (e.type == "agent_started" and e.run_id and e.run_id not in known
-                        and not e.data.get("parent_agent")):
-                    starts.setdefault(e.run_id, e)
-            return list(starts.values()) if len(starts) >= len(questions) else None
+            starts = new_starts(evs[mark:], known)
+            return starts if len(starts) >= len(questions) else None
 
         found = window.wait_for(new_runs, timeout, f"the start of all {len(questions)} questions asked at once in {actor.name}'s windows (every open window of a "
                                 f"user receives every run of theirs)")
         if found[0].type == "error":
             raise ContractViolation(f"{actor.name}'s question in her own thread was refused on {window.name}: "
                                     f"{found[0].compact()} {found[0].data}")
-        records = []
-        for started in found:
-            record = RunRecord(started.run_id, window, "", sent_at, started, agent=started.agent_name or "",
-                               thread_id=started.thread_id)
-            window.runs[record.run_id] = record
-            records.append(record)
-        seen[window.name] = records
+        seen[window.name] = [window.adopt(started, "", sent_at) for started in found]
     actor.runs.extend(seen[windows[0].name])
     for records in seen.values():
         for run in records:
@@ -322,7 +288,7 @@ def expect_history_of_questions(actor: Actor, thread_id: str, questions: list[st
         if tagged[1].get("metadata", {}).get("result") != result:
             raise BusinessOutcomeFailure(f"the stored answer of run {run_id} differs from the result the chat showed: "
                                          f"{str(tagged[1].get('metadata'))[:400]}")
-    thread = read_thread(actor, thread_id)
+    thread = actor.read_thread(thread_id)
     if thread["message_count"] != 2 * n:
         raise BusinessOutcomeFailure(f"thread {thread_id} should count {2 * n} messages, it says "
                                      f"{thread['message_count']}")

@@ -7,25 +7,17 @@ show it, and fails in the category that names the cause.
 from __future__ import annotations
 
 import secrets
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
-from acceptance.client.chat import TOP_TERMINALS, ChatSession, Credential, RunRecord
+from acceptance.client.chat import TOP_TERMINALS, ChatSession, RunRecord
 from acceptance.client.events import CONTROL_EVENT_TYPES, Event, describe_events
 from acceptance.client.waiting import wait_until
-from acceptance.journeys.actors import Actor, World
+from acceptance.journeys.actors import Actor, World, ask_together, fail_with_all, together
+from acceptance.journeys.state import Device, SentFrame
 from acceptance.journeys.usage_data import BadExample, iso
 from acceptance.verify import checks, matchers as m
-from acceptance.verify.errors import (
-    CATEGORY_CLASSES,
-    BusinessOutcomeFailure,
-    ContractViolation,
-    IsolationBreach,
-    SuiteFailure,
-)
-from acceptance.verify.schemas import validate_body
+from acceptance.verify.errors import BusinessOutcomeFailure, ContractViolation, IsolationBreach, SuiteFailure
 
 SUPERVISOR = "supervisor"
 LONG_HISTORY_MODEL, LONG_HISTORY_TASK = "gpt-4o-mini", "summarization"
@@ -38,23 +30,13 @@ class ScenarioSetupFailure(SuiteFailure):
 
 
 # ---- frames of a run ----------------------------------------------------------------------
-def frames_of(session: ChatSession, run_id: str) -> list[Event]:
-    return [e for e in session.log.snapshot() if e.run_id == run_id]
-
-
 def _top_terminal(events: Iterable[Event], run_id: str, agent: str) -> Event | None:
     return next((e for e in events if e.run_id == run_id and e.type in TOP_TERMINALS and e.agent_name == agent), None)
 
 
 def wait_for_run_end(session: ChatSession, run_id: str, timeout: float, agent: str = SUPERVISOR) -> Event:
     """The run's terminal frame on this socket; an ``error`` frame about the run fails at once."""
-    def outcome(evs: list[Event]):
-        for e in evs:
-            if e.type == "error" and e.data.get("run_id") == run_id:
-                return e
-        return _top_terminal(evs, run_id, agent)
-
-    end = session.wait_for(outcome, timeout, f"the end of run {run_id} ({agent}'s terminal frame)")
+    end = session.follow(run_id, agent, timeout)
     if end.type == "error":
         raise ContractViolation(f"{session.name} was refused the frames of run {run_id}: {end.compact()}")
     return end
@@ -114,9 +96,9 @@ def thinks_before_tools(run: RunRecord) -> None:
 
 
 def every_frame_follows_schema(actor: Actor) -> None:
-    frames = [e for session in actor.sessions for e in session.log.snapshot()]
+    frames = [e for chat in actor.chats for e in chat.log.snapshot()]
     if not frames:
-        raise ContractViolation(f"{actor.name} received no frame at all on {len(actor.sessions)} connection(s)")
+        raise ContractViolation(f"{actor.name} received no frame at all on {len(actor.chats)} connection(s)")
     checks.frames_follow_contract(frames)
 
 
@@ -128,18 +110,16 @@ def first_event_within(run: RunRecord, seconds: float) -> None:
 
 
 # ---- keep-alive -----------------------------------------------------------------------------
-def send_keepalive(session: ChatSession) -> dict[str, Any]:
-    nonce = "keepalive-" + secrets.token_hex(6)
-    mark = len(session.log)
-    session.send("ping", {"nonce": nonce})
-    return {"nonce": nonce, "mark": mark, "session": session}
+def send_keepalive(actor: Actor) -> SentFrame:
+    """A keep-alive ping on the actor's chat, for :func:`keepalive_answered`."""
+    return actor.send_ping(actor.chat, "keepalive")
 
 
-def keepalive_answered(sent: dict[str, Any], timeout: float) -> Event:
+def keepalive_answered(sent: SentFrame, timeout: float) -> Event:
     """The first pong after the ping must echo its nonce and follow the pong schema."""
-    session, mark, nonce = sent["session"], sent["mark"], sent["nonce"]
-    pong = session.wait_for(lambda evs: next((e for e in evs[mark:] if e.type in ("pong", "error")), None),
-                            timeout, f"a pong for the ping with nonce {nonce!r}")
+    session, nonce = sent.chat, sent.nonce
+    pong = session.first_after(sent.mark, lambda e: e.type in ("pong", "error"), timeout,
+                               f"a pong for {sent.what}")
     if pong.type != "pong":
         raise ContractViolation(f"a ping with nonce {nonce!r} was answered with {pong.compact()}")
     checks.frames_follow_contract([pong])
@@ -149,8 +129,8 @@ def keepalive_answered(sent: dict[str, Any], timeout: float) -> Event:
     return pong
 
 
-def check_alive(session: ChatSession, timeout: float) -> Event:
-    return keepalive_answered(send_keepalive(session), timeout)
+def check_alive(actor: Actor, timeout: float) -> Event:
+    return keepalive_answered(send_keepalive(actor), timeout)
 
 
 # ---- several questions in one conversation ---------------------------------------------------
@@ -190,12 +170,10 @@ def history_lists(actor: Actor, runs: Sequence[RunRecord], timeout: float) -> No
     thread_id = runs[0].thread_id
 
     def page():
-        response = actor.api.messages(thread_id).expect_status(200, what=f"{actor.name}'s conversation history")
-        return response if len(response.body.get("messages", [])) >= len(expected) else None
+        messages = actor.messages_page(thread_id, limit=None).body["messages"]
+        return messages if len(messages) >= len(expected) else None
 
-    response = wait_until(page, timeout, f"{len(expected)} messages in thread {thread_id}", interval=0.05)
-    validate_body("messages_page", response.body)
-    messages = response.body["messages"]
+    messages = wait_until(page, timeout, f"{len(expected)} messages in thread {thread_id}", interval=0.05)
     # run_id is optional on a message; when present it must name the run that produced it
     got = [(msg["role"], msg["content"], msg.get("run_id") or want[2]) for msg, want in zip(messages, expected)]
     if len(messages) != len(expected) or got != expected:
@@ -213,55 +191,41 @@ def long_usage_history(actor: Actor, records: int) -> None:
     if not 1 <= records <= 10_000:
         raise BadExample(f"a usage history is sent in one request of at most 10,000 records, not {records:,}")
     now = datetime.now(timezone.utc)
-    rows = [{"timestamp": iso(now - timedelta(days=1 + i % 10, minutes=i % 720)), "model": LONG_HISTORY_MODEL,
-             "task": LONG_HISTORY_TASK, "input_tokens": 400, "output_tokens": 80} for i in range(records)]
-    response = actor.ensure_account().api.add_usage(rows).expect_status(201, what=f"storing {actor.name}'s usage")
-    if response.body.get("accepted") != records:
-        raise ContractViolation(f"all {records:,} usage records are valid, yet {response.evidence()}")
+    actor.share_usage([{"timestamp": iso(now - timedelta(days=1 + i % 10, minutes=i % 720)),
+                        "model": LONG_HISTORY_MODEL, "task": LONG_HISTORY_TASK, "input_tokens": 400,
+                        "output_tokens": 80} for i in range(records)])
 
 
 # ---- devices: several sockets of one person -----------------------------------------------------
-def _devices(world: World) -> dict[tuple[str, str], ChatSession]:
-    return world.notes.setdefault("devices", {})
-
-
 def open_on_devices(actor: Actor, names: Sequence[str]) -> None:
-    actor.ensure_account()
     for name in names:
-        _devices(actor.world)[(actor.name, name)] = actor.new_session(Credential("bearer", actor.access_token)).open()
+        actor.devices[name] = Device(chat=actor.open_chat())
 
 
-def device(actor: Actor, name: str) -> ChatSession:
-    try:
-        return _devices(actor.world)[(actor.name, name)]
-    except KeyError:
+def device(actor: Actor, name: str) -> Device:
+    found = actor.devices.get(name)
+    if found is None or found.chat is None:
         raise BadExample(f"{actor.name} has no {name} in this scenario; open it first "
-                         f"('{actor.name} has the chat open on her {name} and her …')") from None
+                         f"('{actor.name} has the chat open on her {name} and her …')")
+    return found
 
 
 def start_on(actor: Actor, name: str, question: str) -> RunRecord:
-    session = device(actor, name)
-    outcome = session.start(question, timeout=actor.world.config.first_event_timeout + 5)
-    if not isinstance(outcome, RunRecord):
-        raise ContractViolation(f"{actor.name}'s question on the {name} was refused: {outcome.compact()}")
-    actor.runs.append(outcome)
-    return outcome
+    return actor.start_run(question, device(actor, name).chat)
 
 
 def ask_on(actor: Actor, name: str, question: str) -> RunRecord:
-    run = start_on(actor, name, question)
-    run.session.wait_for_end(run, actor.world.config.run_timeout)
-    return run
+    return actor.ask(question, device(actor, name).chat)
 
 
 def same_frames_on(actor: Actor, name: str, reference: str) -> None:
     """The run shows up on device ``name`` exactly as on ``reference``: same frames, ids and order."""
     run = actor.last_run
     timeout = actor.world.config.run_timeout
-    ours, theirs = device(actor, name), device(actor, reference)
+    ours, theirs = device(actor, name).chat, device(actor, reference).chat
     wait_for_run_end(ours, run.run_id, timeout, run.agent)
     wait_for_run_end(theirs, run.run_id, timeout, run.agent)
-    mine, other = frames_of(ours, run.run_id), frames_of(theirs, run.run_id)
+    mine, other = ours.frames_of(run.run_id), theirs.frames_of(run.run_id)
     if [e.canonical() for e in mine] != [e.canonical() for e in other]:
         raise ContractViolation(
             f"both of {actor.name}'s devices were open when run {run.run_id} started, so both should receive the "
@@ -274,15 +238,23 @@ def same_frames_on(actor: Actor, name: str, reference: str) -> None:
 # ---- dropping and resuming ---------------------------------------------------------------------
 def drop_once(actor: Actor, name: str, under_way: Callable[[Event], bool], what: str) -> None:
     """Waits until the device saw ``under_way``, then closes its socket; keeps what it received."""
-    run, session = actor.last_run, device(actor, name)
+    run, dropping = actor.last_run, device(actor, name)
+    session = dropping.chat
     session.wait_for(lambda evs: any(e.run_id == run.run_id and under_way(e) for e in evs),
                      actor.world.config.run_timeout, what)
     session.close()
-    before = frames_of(session, run.run_id)
+    before = session.frames_of(run.run_id)
     if _top_terminal(before, run.run_id, run.agent) is not None:
         raise ScenarioSetupFailure(f"run {run.run_id} had already ended when {actor.name}'s {name} dropped, so the "
                                    f"drop interrupted nothing; give the run more usage to analyse")
-    actor.world.notes[("dropped", actor.name, name)] = before
+    dropping.before_drop = before
+
+
+def _dropped(actor: Actor, name: str) -> Device:
+    dropped = device(actor, name)
+    if not dropped.before_drop:
+        raise BadExample(f"{actor.name}'s {name} has not lost its connection in this scenario")
+    return dropped
 
 
 def data_analysis_under_way(event: Event) -> bool:
@@ -291,11 +263,9 @@ def data_analysis_under_way(event: Event) -> bool:
 
 def reconnect_and_resume(actor: Actor, name: str) -> None:
     """A new socket for the device that resumes the run after the last frame it had received."""
-    run = actor.last_run
-    before = actor.world.notes[("dropped", actor.name, name)]
-    session = actor.new_session(Credential("bearer", actor.access_token)).open()
-    _devices(actor.world)[(actor.name, name)] = session
-    session.resume(run.run_id, before[-1].message_id)
+    run, dropped = actor.last_run, _dropped(actor, name)
+    session = dropped.chat = actor.open_chat()
+    session.resume(run.run_id, dropped.before_drop[-1].message_id)
     wait_for_run_end(session, run.run_id, actor.world.config.run_timeout, run.agent)
 
 
@@ -324,13 +294,12 @@ def _reconcile(label: str, got: Sequence[Event], reference: Sequence[Event], ref
 
 def whole_run_across_drop(actor: Actor, name: str, reference: str) -> None:
     """Before + after the drop = what the device that stayed connected received: none lost, none twice."""
-    run = actor.last_run
-    before = actor.world.notes[("dropped", actor.name, name)]
-    after = frames_of(device(actor, name), run.run_id)
-    stayed = device(actor, reference)
+    run, dropped = actor.last_run, _dropped(actor, name)
+    before, after = dropped.before_drop, dropped.chat.frames_of(run.run_id)
+    stayed = device(actor, reference).chat
     wait_for_run_end(stayed, run.run_id, actor.world.config.run_timeout, run.agent)
     _reconcile(f"the frames {actor.name}'s {name} received before ({len(before)}) and after ({len(after)}) the drop",
-               list(before) + after, frames_of(stayed, run.run_id), f"the {reference} received while connected",
+               list(before) + after, stayed.frames_of(run.run_id), f"the {reference} received while connected",
                f"; #0..#{len(before) - 1} before the drop, the rest after it")
     combined = list(before) + after
     checks.frames_follow_contract(combined)
@@ -341,79 +310,44 @@ def whole_run_across_drop(actor: Actor, name: str, reference: str) -> None:
 def replay_matches(actor: Actor, name: str) -> None:
     """A socket resuming the finished run with an id it never saw gets every frame of the run again."""
     run = actor.last_run
-    reference = frames_of(device(actor, name), run.run_id)
-    session = actor.new_session(Credential("bearer", actor.access_token)).open()
+    reference = device(actor, name).chat.frames_of(run.run_id)
+    session = actor.open_chat()
     session.resume(run.run_id, "msg_" + secrets.token_hex(16))
     # the run is over: its stored frames are due at once, not at the pace of a live run
     wait_for_run_end(session, run.run_id, actor.world.config.first_event_timeout, run.agent)
-    _reconcile(f"replaying run {run.run_id} from an unknown message id", frames_of(session, run.run_id),
+    _reconcile(f"replaying run {run.run_id} from an unknown message id", session.frames_of(run.run_id),
                reference, f"{actor.name}'s {name} received")
 
 
 # ---- many people at once -------------------------------------------------------------------------
-def _category_class(exc: BaseException) -> type[SuiteFailure]:
-    category = getattr(exc, "category", None)
-    return next((c for c in CATEGORY_CLASSES if c.category == category), ContractViolation)
-
-
-def _all_or_fail(results: dict[str, Any], what: str) -> None:
-    failures = {name: r for name, r in results.items() if isinstance(r, BaseException)}
-    if failures:
-        first = next(iter(failures.values()))
-        listing = "\n".join(f"  {name}: {str(exc)[:600]}" for name, exc in failures.items())
-        raise _category_class(first)(f"{len(failures)} of {len(results)} people failed {what}:\n{listing}")
-
-
-def _in_parallel(people: Sequence[Actor], fn: Callable[[Actor], Any], timeout: float, what: str) -> dict[str, Any]:
-    results: dict[str, Any] = {}
-    with ThreadPoolExecutor(max_workers=len(people), thread_name_prefix="crowd") as pool:
-        futures = {p.name: pool.submit(fn, p) for p in people}
-        for name, future in futures.items():
-            try:
-                results[name] = future.result(timeout=timeout)
-            except Exception as exc:  # collected: every person's outcome is reported
-                results[name] = exc
-    _all_or_fail(results, what)
-    return results
-
-
 def crowd_signs_up(world: World, count: int) -> list[Actor]:
     if not 2 <= count <= len(CROWD_NAMES):
         raise BadExample(f"a crowd has 2..{len(CROWD_NAMES)} people, not {count}")
     people = [world.actor(name) for name in CROWD_NAMES[:count]]
     cfg = world.config
-    _in_parallel(people, lambda p: p.open_chat(), cfg.request_timeout + cfg.preflight_timeout,
-                 "to sign up and open the chat")
-    world.notes["crowd"] = people
+    together({p.name: p.open_chat for p in people}, cfg.request_timeout + cfg.preflight_timeout,
+             "to sign up and open the chat")
+    world.realtime.crowd = people
     return people
 
 
 def crowd_asks(world: World, question: str) -> None:
-    people: list[Actor] = world.notes["crowd"]
-    barrier = threading.Barrier(len(people), timeout=world.config.request_timeout)
-    cfg = world.config
-
-    def ask(person: Actor) -> RunRecord:
-        barrier.wait()
-        return person.ask(question)
-
-    world.notes["crowd_runs"] = _in_parallel(people, ask, cfg.first_event_timeout + 5 + cfg.run_timeout,
-                                             f"to get an answer to {question!r}")
+    world.asked_together = ask_together(world, [(p.name, question, None) for p in world.realtime.crowd])
 
 
 def crowd_answers_complete(world: World) -> None:
-    results: dict[str, Any] = {}
-    for name, run in world.notes["crowd_runs"].items():
+    failures: dict[str, BaseException] = {}
+    for name, run in world.asked_together.items():
         try:
             checks.streams_the_five_events(run)
-            results[name] = checks.result_of(run)
+            checks.result_of(run)
         except SuiteFailure as exc:
-            results[name] = exc
-    _all_or_fail(results, "to receive a complete, well-formed answer")
+            failures[name] = exc
+    fail_with_all(failures, len(world.asked_together), "to receive a complete, well-formed answer")
 
 
 def crowd_sees_only_own_runs(world: World) -> None:
-    runs: dict[str, RunRecord] = world.notes["crowd_runs"]
+    runs = world.asked_together
     owners = {run.run_id: name for name, run in runs.items()}
     if len(owners) != len(runs):
         raise IsolationBreach(f"{len(runs)} people asking got only {len(owners)} distinct runs: "

@@ -9,11 +9,12 @@ from typing import Any, Callable
 
 import parse
 
-from acceptance.client.chat import TOP_TERMINALS, ChatSession, RunRecord
+from acceptance.client.chat import ChatSession, RunRecord
 from acceptance.client.events import Event, describe_events
 from acceptance.client.waiting import wait_until
 from acceptance.journeys.actors import Actor, World
 from acceptance.journeys.realtime import ScenarioSetupFailure
+from acceptance.journeys.state import SentFrame
 from acceptance.verify import checks
 from acceptance.verify.errors import (
     BusinessOutcomeFailure,
@@ -50,18 +51,18 @@ def bad_message(text: str) -> str:
 
 
 # ---- malformed input -----------------------------------------------------------------------
-def send_bad_message(actor: Actor, case: str) -> None:
+def send_bad_message(actor: Actor, case: str) -> SentFrame:
     session = actor.chat
     mark = len(session.log)
     BAD_MESSAGES[case](session)
-    actor.world.notes["bad_message"] = (session, mark, case)
+    return SentFrame(session, mark, case)
 
 
-def answered_with_error(actor: Actor, code: str) -> Event:
+def answered_with_error(actor: Actor, sent: SentFrame, code: str) -> Event:
     """The first answer to the bad message is an ``error`` frame with ``code`` and a readable message."""
-    session, mark, case = actor.world.notes["bad_message"]
-    answer = session.wait_for(lambda evs: next((e for e in evs[mark:] if e.type in ANSWERS), None),
-                              actor.world.config.first_event_timeout, f"the answer to {case}")
+    session, mark, case = sent.chat, sent.mark, sent.what
+    answer = session.first_after(mark, lambda e: e.type in ANSWERS, actor.world.config.first_event_timeout,
+                                 f"the answer to {case}")
     if answer.type != "error":
         raise ContractViolation(f"{case} should be answered with the error {code}; the platform answered "
                                 f"{answer.compact()}:\n{describe_events(session.log.snapshot()[mark:])}")
@@ -77,9 +78,9 @@ def answered_with_error(actor: Actor, code: str) -> Event:
     return answer
 
 
-def still_answers_questions(actor: Actor, question: str) -> RunRecord:
+def still_answers_questions(actor: Actor, sent: SentFrame, question: str) -> RunRecord:
     """A real question completes, and the bad message started no run of its own."""
-    session, mark, case = actor.world.notes["bad_message"]
+    session, mark, case = sent.chat, sent.mark, sent.what
     run = actor.ask(question)
     checks.streams_the_five_events(run)
     checks.result_of(run)
@@ -99,7 +100,7 @@ def announced_limit(session: ChatSession) -> int:
     return limit
 
 
-def send_oversize(actor: Actor) -> None:
+def send_oversize(actor: Actor) -> SentFrame:
     """A well-formed ping one byte over the announced limit."""
     session = actor.chat
     limit = announced_limit(session)
@@ -107,11 +108,12 @@ def send_oversize(actor: Actor) -> None:
     frame = json.dumps({"type": "ping", "payload": {"nonce": "x" * (limit + 1 - len(empty))}})
     mark = len(session.log)
     session.send_raw(frame, record=f"<ping frame of {len(frame.encode())} bytes; limit {limit}>")
-    actor.world.notes["oversize"] = (session, mark, len(frame.encode()), limit)
+    size = len(frame.encode())
+    return SentFrame(session, mark, f"a {size}-byte frame (limit {limit})", size=size, limit=limit)
 
 
-def closed_as_too_big(actor: Actor, code: int) -> None:
-    session, mark, size, limit = actor.world.notes["oversize"]
+def closed_as_too_big(actor: Actor, sent: SentFrame, code: int) -> None:
+    session, mark, size, limit = sent.chat, sent.mark, sent.size, sent.limit
     def answer(evs: list[Event]) -> str | None:  # an answer proves the frame was processed, not refused
         first = next((e for e in evs[mark:] if e.type in ANSWERS), None)
         return f"the frame was answered with {first.compact()}" if first else None
@@ -133,7 +135,7 @@ def restart_platform(world: World) -> None:
             "this scenario restarts the platform, which the suite can only do with the embedded reference "
             "platform; against a remote target exclude it with --tags='not @embedded-only'")
     world.platform.restart()
-    for session in world.all_sessions():
+    for session in world.all_chats():
         if session.ws is not None:
             session.log.wait_closed(world.config.preflight_timeout, f"{session.name} to close with the restart",
                                     category_cls=InfrastructureFailure)
@@ -146,8 +148,7 @@ def restart_platform(world: World) -> None:
 
 def conversation_survived(actor: Actor, run: RunRecord) -> None:
     """The thread is still listed and holds the question and the stored result the user saw live."""
-    listing = actor.api.list_threads(limit=100).expect_status(200, what=f"{actor.name}'s conversations")
-    validate_body("thread_list", listing.body)
+    listing = actor.thread_page(limit=100)
     if run.thread_id not in [t["id"] for t in listing.body["threads"]]:
         raise BusinessOutcomeFailure(f"{actor.name}'s conversation {run.thread_id} is no longer listed: "
                                      f"{listing.evidence()}")
@@ -168,8 +169,7 @@ def conversation_survived(actor: Actor, run: RunRecord) -> None:
 
 def stored_answer(actor: Actor, run: RunRecord) -> dict | None:
     """The run's question and answer in its thread: the answer message, or None while it is missing."""
-    page = actor.api.messages(run.thread_id).expect_status(200, what=f"the messages of thread {run.thread_id}")
-    validate_body("messages_page", page.body)
+    page = actor.messages_page(run.thread_id, limit=None)
     messages = page.body["messages"]
     asked = next((i for i, msg in enumerate(messages) if msg["role"] == "user" and msg["content"] == run.request
                   and msg.get("run_id") in (None, run.run_id)), None)
@@ -206,12 +206,9 @@ def answer_stored_later(actor: Actor) -> None:
     # The run goes on without a socket. Follow it on a new one (resume_run) until it ends, so that a run
     # that failed, or a platform that never answers, is seen at once rather than after the run timeout;
     # then its answer may take the settle timeout to land in the history.
-    follower = actor.new_session().open()
+    follower = actor.open_chat()
     follower.resume(run.run_id, None)
-    end = follower.wait_for(lambda evs: next((e for e in evs if e.run_id == run.run_id and e.type in TOP_TERMINALS
-                                              and e.agent_name == run.agent), None)
-                            or next((e for e in evs if e.type == "error"), None),
-                            cfg.run_timeout, f"the end of run {run.run_id}, followed after the socket closed")
+    end = follower.follow(run.run_id, run.agent, cfg.run_timeout)
     if end.type != "agent_completed":
         raise ContractViolation(f"run {run.run_id} should complete after its socket closed; following it with "
                                 f"resume_run gave {end.compact()} {str(end.data)[:300]}")

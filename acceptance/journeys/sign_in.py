@@ -16,6 +16,7 @@ from acceptance.client.events import Event
 from acceptance.client.rest import Response
 from acceptance.client.waiting import wait_until
 from acceptance.journeys.actors import Actor, World
+from acceptance.journeys.state import SentFrame
 from acceptance.verify import checks
 from acceptance.verify.errors import AuthenticationFailure, ContractViolation
 from acceptance.verify.schemas import validate_body, validate_frame
@@ -100,18 +101,6 @@ def platform_knows(actor: Actor) -> None:
     checks.equal(me["name"], actor.name, f"the name the platform knows {actor.name} by")
 
 
-def attempt_sign_up(actor: Actor, email: str) -> Response:
-    response = actor.auth.register(email, actor.password, actor.name)
-    actor.last_response = response
-    return response
-
-
-def attempt_sign_in(actor: Actor, email: str, password: str) -> Response:
-    response = actor.auth.login(email, password)
-    actor.last_response = response
-    return response
-
-
 def wrong_password(actor: Actor) -> str:
     return actor.password + "-wrong"
 
@@ -122,7 +111,7 @@ def unknown_email() -> str:
 
 def wrong_passwords(actor: Actor, n: int) -> list[Response]:
     """``n`` sign-in attempts for the actor's email with a wrong password."""
-    return [attempt_sign_in(actor, actor.email, wrong_password(actor)) for _ in range(n)]
+    return [actor.attempt_sign_in(actor.email, wrong_password(actor)) for _ in range(n)]
 
 
 def invalid_credentials(response: Response, what: str = "the sign-in") -> None:
@@ -173,15 +162,13 @@ def holds_new_pair(actor: Actor) -> None:
 
 
 def renewal_refused(actor: Actor, refresh_token: str, what: str) -> None:
-    response = actor.auth.refresh(refresh_token)
-    actor.last_response = response
-    expect_refused(response, 401, what)
+    expect_refused(actor.attempt_renewal(refresh_token), 401, what)
 
 
 def session_still_works(actor: Actor, tokens: TokenPair, where: str) -> None:
     """A sign-in's access token still lists conversations and its refresh token still renews it."""
     api_works(actor, tokens.access_token, f"listing {actor.name}'s conversations {where}")
-    response = actor.auth.refresh(tokens.refresh_token)
+    response = actor.attempt_renewal(tokens.refresh_token)
     response.expect_status(200, category=AuthenticationFailure, what=f"renewing {actor.name}'s session {where}")
     expect_tokens(response, f"renewing {actor.name}'s session {where}")
 
@@ -192,36 +179,20 @@ def same_account_as_before(actor: Actor) -> None:
                  f"the account {actor.name} reached", AuthenticationFailure)
 
 
-def subprotocol_echoed(actor: Actor, session: ChatSession) -> None:
-    checks.equal(session.handshake.subprotocol, session.subprotocol_entry(actor.access_token),
+def subprotocol_echoed(actor: Actor, chat: ChatSession) -> None:
+    checks.equal(chat.handshake.subprotocol, chat.subprotocol_entry(actor.access_token),
                  "the sub-protocol the platform selected")
 
 
-def open_with_ticket(actor: Actor, ticket: str) -> ChatSession:
-    return _session(actor, Credential("ticket", ticket)).open()
-
-
-def sign_out(actor: Actor, access_token: str, what: str) -> None:
-    response = actor.auth.logout(access_token)
-    actor.last_response = response
-    response.expect_status(200, category=AuthenticationFailure, what=what)
-    validate_body("logout", response.body)
-
-
-def list_with(actor: Actor, token: str | None) -> Response:
-    """Lists conversations with exactly this token (or none), whoever it belongs to."""
-    return actor.api.call("GET", "/api/threads", token=token)
-
-
 def api_works(actor: Actor, token: str, what: str) -> None:
-    response = list_with(actor, token)
+    response = actor.list_threads_with(token)
     response.expect_status(200, category=AuthenticationFailure, what=what)
     validate_body("thread_list", response.body)
 
 
 def api_refuses(actor: Actor, token: str | None, what: str) -> None:
     """The backend answers 401 in the contract's error shape (CONTRACT section 3)."""
-    api_refusal(list_with(actor, token), what)
+    api_refusal(actor.list_threads_with(token), what)
 
 
 def api_refusal(response: Response, what: str) -> None:
@@ -260,24 +231,13 @@ class _HeaderAndAddressSession(ChatSession):
         return _with_query(url, token=self.address_token), kwargs
 
 
-def _session(actor: Actor, credential: Credential, cls=ChatSession, **extra) -> ChatSession:
-    cfg = actor.world.config
-    session = cls(cfg.ws_url, credential, transcript=actor.world.transcript, actor=actor.name,
-                  client_dialect=cfg.client_dialect, open_timeout=cfg.preflight_timeout,
-                  platform_dialect=cfg.platform_dialect, environment=cfg.environment, **extra)
-    actor.sessions.append(session)  # the world closes it after the scenario
-    return session
-
-
 def attempt_chat(actor: Actor, form: str, value: str | None) -> Handshake:
-    session = _session(actor, Credential(form, value))
-    return session.attempt(actor.world.config.preflight_timeout)
+    return actor.attempt_chat(Credential(form, value))
 
 
 def attempt_chat_with_header_and_address(actor: Actor, header_token: str, address_token: str) -> Handshake:
-    session = _session(actor, Credential("bearer", header_token), _HeaderAndAddressSession,
-                       address_token=address_token)
-    return session.attempt(actor.world.config.preflight_timeout)
+    return actor.attempt_chat(Credential("bearer", header_token), _HeaderAndAddressSession,
+                              address_token=address_token)
 
 
 def refusal_problem(world: World, handshake: Handshake) -> str | None:
@@ -313,37 +273,31 @@ def chat_refuses_every_form(actor: Actor, token: str, forms: dict[str, str], wha
                                     + "; ".join(problems))
 
 
-def chat_greets(actor: Actor, session: ChatSession) -> None:
+def chat_greets(actor: Actor, chat: ChatSession) -> None:
     """The socket is open, its welcome names the actor, and it answers a ping."""
-    welcome = session.handshake.welcome
+    welcome = chat.handshake.welcome
     validate_frame(welcome)
     checks.equal(welcome.data.get("user_id"), actor.user_id,
                  f"the user id in the welcome of {actor.name}'s chat", AuthenticationFailure)
-    still_open(actor, session)
+    still_open(actor, chat)
 
 
-def still_open(actor: Actor, session: ChatSession) -> Event:
-    if not session.is_open:
-        raise ContractViolation(f"{actor.name}'s chat should be open; {session.log.describe()}")
-    pong = session.ping(f"still-there-{uuid.uuid4().hex[:8]}", actor.world.config.first_event_timeout)
+def still_open(actor: Actor, chat: ChatSession) -> Event:
+    if not chat.is_open:
+        raise ContractViolation(f"{actor.name}'s chat should be open; {chat.log.describe()}")
+    pong = chat.ping(f"still-there-{uuid.uuid4().hex[:8]}", actor.world.config.first_event_timeout)
     validate_frame(pong)
     return pong
 
 
-def chat_ticket(actor: Actor) -> str:
-    actor.ensure_account()
-    response = actor.api.ws_ticket().expect_status(201, category=AuthenticationFailure,
-                                                   what=f"{actor.name}'s chat ticket request")
-    validate_body("websocket_ticket", response.body)
-    return response.body["ticket_id"]
+def closed_for_policy(actor: Actor, sent: SentFrame) -> None:
+    """After a ping sent on an expired token: no answer to it, and close code 1008."""
+    chat = sent.chat
 
-
-def closed_for_policy(actor: Actor, session: ChatSession, nonce: str) -> None:
-    """After a frame sent on an expired token: no answer to it, and close code 1008."""
     def answer_or_close(events: list[Event]):
-        pong = next((e for e in events if e.type == "pong" and e.data.get("nonce") == nonce), None)
-        return pong or session.log.closed
-    outcome = session.log.wait_for(answer_or_close, actor.world.config.first_event_timeout,
+        pong = next((e for e in events if e.type == "pong" and e.data.get("nonce") == sent.nonce), None)
+        return pong or chat.log.closed
+    outcome = chat.log.wait_for(answer_or_close, actor.world.config.first_event_timeout,
                                    f"{actor.name}'s chat to close after its token expired",
                                    category_cls=AuthenticationFailure, fail_on_close=False)
     if isinstance(outcome, Event):
@@ -351,7 +305,7 @@ def closed_for_policy(actor: Actor, session: ChatSession, nonce: str) -> None:
                                     f"instead of closing the chat: {outcome.compact()}")
     if outcome.code != 1008:
         raise AuthenticationFailure(f"a chat whose token expired must close with 1008 (policy violation), it "
-                                    f"closed with {outcome}; {session.log.describe()}")
+                                    f"closed with {outcome}; {chat.log.describe()}")
 
 
 # ---- simulated OAuth ----------------------------------------------------------------------------
@@ -373,13 +327,6 @@ def marked_simulated(response: Response) -> None:
                                 f"{response.evidence()}")
 
 
-def attempt_simulated_sign_in(actor: Actor, key: str | None) -> Response:
-    actor.world.config.require_bypass_key()  # the target must have simulation switched on for a 401 to mean anything
-    response = actor.auth.test_auth(key, email=actor.email, name=actor.name)
-    actor.last_response = response
-    return response
-
-
 def wrong_bypass_key(world: World) -> str:
     return world.config.require_bypass_key().value + "-wrong"
 
@@ -389,9 +336,10 @@ def permissions_from(text: str) -> list[str]:
     return [p.strip() for p in text.replace(" and ", ",").split(",") if p.strip()]
 
 
-def refused_as_forbidden(actor: Actor, outcome) -> Event:
-    """The start of a run was refused with FORBIDDEN; a started run is an authorisation breach."""
-    return checks.start_refused(outcome, "FORBIDDEN", f"{actor.name}'s start of an agent without agent:execute",
+def refused_as_forbidden(actor: Actor) -> Event:
+    """The actor's last start of a run was refused with FORBIDDEN; a started run is an authorisation breach."""
+    return checks.start_refused(actor.last_attempt.outcome, "FORBIDDEN",
+                                f"{actor.name}'s start of an agent without agent:execute",
                                 started_category=AuthenticationFailure)
 
 
@@ -409,5 +357,5 @@ def forged(actor: Actor, kind: str) -> str:
 def signed_out_token(actor: Actor) -> str:
     actor.ensure_account()
     token = actor.access_token
-    sign_out(actor, token, f"signing {actor.name} out")
+    actor.sign_out(token)
     return token

@@ -31,7 +31,7 @@ def attach_scenario_evidence(reporting, world, redact: Callable[[Any], Any] = la
     if reporting is None:
         return
     runs: dict[str, tuple[str, Any]] = {}  # (who, run) for each run the actors saw, once, in order
-    for session in world.all_sessions():
+    for session in world.all_chats():
         for run in session.runs.values():
             runs.setdefault(run.run_id, (session.actor, run))
     turns, savings = [], Decimal(0)

@@ -87,11 +87,12 @@ def money_equals(actual: Any, expected: Decimal | str, what: str, evidence: Any,
 
 
 def start_refused(outcome: RunRecord | Event, code: str, what: str, started_category=ContractViolation) -> Event:
-    """A start answered by an ``error`` frame with ``code``; a started run fails as ``started_category``."""
+    """The one check of a refused start: answered by an ``error`` frame with ``code`` that follows the contract
+    (and no run began); a started run fails as ``started_category``."""
     if isinstance(outcome, RunRecord):
         raise started_category(f"{what} should be refused with {code}, yet the platform started run "
-                               f"{outcome.run_id}: {outcome.started.compact()}")
-    validate_frame(outcome)
+                               f"{outcome.run_id}: {outcome.started.compact()} (thread={outcome.thread_id})")
+    frames_follow_contract([outcome])
     if outcome.data.get("code") != code:
         raise ContractViolation(f"{what} should be refused with {code}, got {outcome.compact()} "
                                 f"{str(outcome.data)[:300]}")

@@ -24,20 +24,14 @@ def _result(context, actor):
 @given("{actor:Name}'s team has a usage history of {n:Count} records over the last four weeks")
 def step_long_history(context, actor, n):
     """Uploads n one-request usage records spread over the last 28 days, in one upload."""
-    person = context.world.actor(actor).ensure_account()
-    response = person.api.add_usage(business.usage_history(n, datetime.now(timezone.utc)))
-    response.expect_status(201, what=f"storing {actor}'s {n:,} usage records")
-    checks.equal(response.body.get("accepted"), n, f"the platform should accept all {n:,} records")
+    context.world.actor(actor).share_usage(business.usage_history(n, datetime.now(timezone.utc)))
 
 
 # ---- asking ---------------------------------------------------------------------------------
 @when('{actor:Name} asks a "{name}" agent "{question}"')
 def step_asks_unknown_agent(context, actor, name, question):
     """Asks an agent the platform does not offer (its name with underscores for spaces)."""
-    person = context.world.actor(actor)
-    context.world.notes["refused_on"] = person.chat
-    context.world.notes["unknown_agent"] = name.replace(" ", "_")
-    context.world.notes["refusal"] = person.start(question, agent=context.world.notes["unknown_agent"])
+    context.world.actor(actor).start(question, agent=name.replace(" ", "_"))
 
 
 @when("{actor:Name} stops it while an agent is using a tool")
@@ -181,14 +175,13 @@ def step_answer_shape(context, actor, agent, shape):
 @then("{actor:Name} is told there is no such agent")
 def step_no_such_agent(context, actor):
     """The request was refused with UNKNOWN_AGENT and no run started."""
-    business.refused_as_unknown_agent(context.world.notes["refusal"], context.world.notes["unknown_agent"])
+    business.refused_as_unknown_agent(context.world.actor(actor))
 
 
 @then("{actor:Name} is still talking over the chat connection that refused the unknown agent")
 def step_same_connection(context, actor):
     """The refusal and the next answer came over one connection, which is still open."""
-    business.same_connection(context.world.actor(actor), context.world.notes["refused_on"],
-                             context.world.actor(actor).last_run)
+    business.same_connection(context.world.actor(actor))
 
 
 # ---- stopping and conversations -------------------------------------------------------------

@@ -8,7 +8,6 @@ from behave import given, then, when
 
 from acceptance.journeys import usage_data
 from acceptance.verify import checks
-from acceptance.verify.errors import ContractViolation
 
 
 # ---- people -------------------------------------------------------------------------------
@@ -26,38 +25,23 @@ def step_signed_up_and_chatting(context, actor):
 
 
 # ---- usage data ---------------------------------------------------------------------------
-def pricing(context):
-    world = context.world
-    if "pricing" not in world.notes:
-        someone = next(iter(world.actors.values()))
-        world.notes["pricing"] = someone.api.pricing().expect_status(200, what="the pricing catalogue").body
-    return world.notes["pricing"]
-
-
 @given("{actor:Name}'s team spends {amount:Money} a month on {model} for {task}")
 def step_team_spends(context, actor, amount, model, task):
     """Stores usage that costs exactly that amount a month at list prices, spread over ten recent days."""
-    person = context.world.actor(actor).ensure_account()
-    records = usage_data.spend(pricing(context), datetime.now(timezone.utc), model, task, amount)
-    person.api.add_usage(records).expect_status(201, what=f"storing {actor}'s usage")
+    context.world.actor(actor).share_spend(model, task, amount)
 
 
 @given("{actor:Name}'s team used these models over the last 30 days")
 def step_team_used(context, actor):
     """Stores the table's traffic (requests are totals for the period) as usage records."""
-    person = context.world.actor(actor).ensure_account()
     rows = [dict(zip(context.table.headings, row.cells)) for row in context.table]
-    records = usage_data.from_rows(rows, datetime.now(timezone.utc))
-    response = person.api.add_usage(records).expect_status(201, what=f"storing {actor}'s usage")
-    if response.body.get("rejected"):
-        raise ContractViolation(f"the platform rejected records the contract allows: {response.evidence()}")
+    context.world.actor(actor).share_usage(usage_data.from_rows(rows, datetime.now(timezone.utc)))
 
 
 @given("{actor:Name} has not shared any usage data yet")
 def step_no_usage(context, actor):
     """Checks that the actor's usage summary lists no model yet."""
-    person = context.world.actor(actor).ensure_account()
-    summary = person.api.usage_summary().expect_status(200, what=f"{actor}'s usage summary").body
+    summary = context.world.actor(actor).usage_summary()
     checks.equal(summary.get("by_model"), [], f"{actor} is a new user, so her usage summary lists no models")
 
 

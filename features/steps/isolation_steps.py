@@ -5,6 +5,7 @@ Logic lives in ``acceptance.journeys.isolation``; each step is one line of busin
 from behave import given, then, when
 
 from acceptance.journeys import isolation
+from acceptance.journeys.actors import ask_together
 from acceptance.journeys.gherkin_types import AGENTS
 from acceptance.verify.money import parse as money
 from acceptance.verify.errors import SuiteFailure
@@ -21,7 +22,12 @@ def _timeout(context) -> float:
 
 
 def _probe(context, probe):
-    context.world.notes["probe"] = probe
+    context.world.isolation.probe = probe
+
+
+def _thread_of(context, owner):
+    """The thread of ``owner`` that a step last named."""
+    return context.world.actor(owner).thread
 
 
 # ---- sharing usage ------------------------------------------------------------------------
@@ -36,9 +42,9 @@ def step_people_shared_usage(context):
 def step_teams_shared_spend(context):
     """Each person in the table signs up, shares a month of spend on one model for one task, and opens the chat."""
     for row in _rows(context):
-        name = row["person"].strip()
-        isolation.share_spend(context.world, name, row["model"].strip(), row["task"].strip(), row["monthly spend"])
-        context.world.actor(name).open_chat()
+        person = context.world.actor(row["person"].strip())
+        person.share_spend(row["model"].strip(), row["task"].strip(), row["monthly spend"])
+        person.open_chat()
 
 
 # ---- asking at the same moment ------------------------------------------------------------
@@ -46,13 +52,13 @@ def step_teams_shared_spend(context):
 def step_ask_agents_together(context):
     """Each person in the table asks their agent their question, all at the same moment."""
     asks = [(row["person"].strip(), row["question"], AGENTS[row["agent"].strip()]) for row in _rows(context)]
-    context.world.notes["asked_together"] = isolation.ask_together(context.world, asks)
+    context.world.asked_together = ask_together(context.world, asks)
 
 
 @when('{people:Names} ask the {agent:Agent} agent "{question}" at the same moment')
 def step_people_ask_together(context, people, agent, question):
     """Several people ask the same agent the same question at the same moment, each on their own chat."""
-    context.world.notes["asked_together"] = isolation.ask_together(context.world, [(p, question, agent) for p in people])
+    context.world.asked_together = ask_together(context.world, [(p, question, agent) for p in people])
 
 
 @then("each of them received the frames of their own question and of nobody else's")
@@ -67,14 +73,14 @@ def step_only_own_frames(context):
 @then("each answer describes only that person's own usage")
 def step_answers_about_own_usage(context):
     """Every answer lists exactly the models and request counts its asker shared."""
-    for name, run in context.world.notes["asked_together"].items():
+    for name, run in context.world.asked_together.items():
         isolation.expect_answer_about_own_usage(context.world, name, run)
 
 
 @then("each team is told the saving of their own spend")
 def step_each_team_saving(context):
     """Each person's answer counts their own spend and names the saving of their table row."""
-    runs = context.world.notes["asked_together"]
+    runs = context.world.asked_together
     for row in _rows(context):
         name = row["person"].strip()
         isolation.expect_savings_of_own_spend(context.world, name, runs[name], money(row["current monthly cost"]),
@@ -87,7 +93,7 @@ def step_show_foreign_thread(context, actor, owner):
     """The person asks the chat for the other person's thread (and, for comparison, for a made-up one)."""
     world = context.world
     _probe(context, isolation.probe_thread_in_chat(world.actor(actor), world.actor(owner),
-                                                   world.notes["thread_of"][owner], _timeout(context)))
+                                                   _thread_of(context, owner), _timeout(context)))
 
 
 @when("{actor:Name} asks a question in {owner:Name}'s thread")
@@ -95,7 +101,7 @@ def step_question_in_foreign_thread(context, actor, owner):
     """The person asks a question in the other person's thread (and, for comparison, in a made-up one)."""
     world = context.world
     _probe(context, isolation.probe_question_in_thread(world.actor(actor), world.actor(owner),
-                                                       world.notes["thread_of"][owner], "What did you find?"))
+                                                       _thread_of(context, owner), "What did you find?"))
 
 
 @when("{actor:Name} tries to {attempt} {owner:Name}'s thread through the API")
@@ -103,7 +109,7 @@ def step_rest_on_foreign_thread(context, actor, attempt, owner):
     """The person tries to read, rename, delete or read the messages of the other person's thread."""
     world = context.world
     _probe(context, isolation.probe_thread_over_rest(world.actor(actor), world.actor(owner),
-                                                     world.notes["thread_of"][owner], attempt))
+                                                     _thread_of(context, owner), attempt))
 
 
 @when("{actor:Name} tries to stop {owner:Name}'s question")
@@ -125,7 +131,7 @@ def step_follow_foreign_run(context, actor, owner):
 @then("{actor:Name} is told it does not exist, exactly as if it had never existed")
 def step_answered_as_missing(context, actor):
     """The attempt was refused exactly like the same attempt on something that never existed."""
-    probe = context.world.notes["probe"]
+    probe = context.world.isolation.probe
     if probe.intruder != actor:
         raise SuiteFailure(f"the last attempt was made by {probe.intruder}, not {actor}")
     isolation.expect_answered_as_missing(probe)
@@ -140,9 +146,8 @@ def step_nothing_of_others(context, actor, owner, what):
 @then("{owner:Name}'s thread is unchanged")
 def step_thread_unchanged(context, owner):
     """The owner still reads their thread with the same title, details and messages as before."""
-    world = context.world
-    thread_id = world.notes["thread_of"][owner]
-    isolation.expect_thread_unchanged(world.actor(owner), thread_id, world.notes["snapshot"][thread_id])
+    person = context.world.actor(owner)
+    isolation.expect_thread_unchanged(person, person.thread, person.snapshots[person.thread])
 
 
 # ---- private usage ------------------------------------------------------------------------
@@ -166,7 +171,7 @@ def step_burst_while_other_asks(context, actor, n, other, question):
     world = context.world
     burst = isolation.send_burst(world.actor(actor), n, FLOOD_QUESTION)
     world.actor(other).start_run(question)
-    world.notes["burst"] = isolation.collect_burst(burst, context.target.first_event_timeout + 5)
+    world.isolation.burst = isolation.collect_burst(burst, context.target.first_event_timeout + 5)
 
 
 @then("{n:Count} of {actor:Name}'s questions run and the {nth:d}th is refused because {pronoun} already has "
@@ -175,7 +180,7 @@ def step_run_limit(context, n, actor, nth, pronoun, limit):
     """Of the questions sent at once, only as many as the run limit run; the next one is refused with RUN_LIMIT."""
     if n != limit or nth != n + 1:
         raise SuiteFailure(f"the step says {n} run, the {nth}th is refused and the limit is {limit}: inconsistent")
-    isolation.expect_run_limit(context.world.notes["burst"], limit, nth)
+    isolation.expect_run_limit(context.world.isolation.burst, limit, nth)
 
 
 @then("{actor:Name} was not held up: {pronoun} agents started within {seconds:Count} seconds")
@@ -189,21 +194,19 @@ def step_not_held_up(context, actor, pronoun, seconds):
       "have started within {window:Count} seconds")
 def step_keep_starting(context, actor, pronoun, at_once, total, window):
     """The person keeps starting questions (stopping the running ones) until the given number were admitted."""
-    world = context.world
-    flood = isolation.start_flood(world.notes["burst"])
-    isolation.keep_starting(flood, total, at_once, window, FLOOD_QUESTION, context.target.first_event_timeout + 5,
+    state = context.world.isolation
+    state.flood = isolation.start_flood(state.burst, window)
+    isolation.keep_starting(state.flood, total, at_once, FLOOD_QUESTION, context.target.first_event_timeout + 5,
                             context.target.settle_timeout)
-    world.notes["flood"] = (flood, window)
 
 
 @when("{actor:Name} sends one more question")
 def step_one_more(context, actor):
     """The person starts one more question right away."""
-    context.world.notes["one_more"] = context.world.actor(actor).start(FLOOD_QUESTION)
+    context.world.actor(actor).start(FLOOD_QUESTION)
 
 
 @then("{actor:Name} is told {pronoun} started too many questions in a short time, and when {pronoun2} may try again")
 def step_rate_limited(context, actor, pronoun, pronoun2):
     """The extra question is refused with RATE_LIMITED and a time after which to retry."""
-    flood, window = context.world.notes["flood"]
-    isolation.expect_rate_limited(context.world.actor(actor), context.world.notes["one_more"], window, flood.admitted)
+    isolation.expect_rate_limited(context.world.isolation.flood)

@@ -8,20 +8,16 @@ import re
 from behave import given, then, when
 
 from acceptance.journeys import isolation, persistence
-from acceptance.verify.errors import ContractViolation, SuiteFailure
+from acceptance.verify import checks
+from acceptance.verify.errors import ContractViolation
 
 
 def _focus(context, actor, thread_id: str) -> None:
-    """Makes this the thread that "that thread" refers to in the following steps."""
-    context.world.notes["focus"] = (actor, thread_id)
-    context.world.notes.setdefault("thread_of", {})[actor] = thread_id
+    persistence.focus(context.world.actor(actor), thread_id)
 
 
 def _focused(context):
-    if "focus" not in context.world.notes:
-        raise SuiteFailure("no step has named a thread yet")
-    name, thread_id = context.world.notes["focus"]
-    return context.world.actor(name), thread_id
+    return persistence.focused(context.world)
 
 
 # ---- threads with a history ---------------------------------------------------------------
@@ -35,28 +31,28 @@ def step_thread_started_by_question(context, actor, question):
                                             "the question and its answer")
     persistence.expect_run_in_history(person, run, messages)
     _focus(context, actor, run.thread_id)
-    context.world.notes.setdefault("snapshot", {})[run.thread_id] = isolation.thread_snapshot(person, run.thread_id)
+    person.snapshots[run.thread_id] = isolation.thread_snapshot(person, run.thread_id)
 
 
 @given('{actor:Name} has an empty thread titled "{title}"')
 def step_empty_thread(context, actor, title):
     """The person creates a thread with that title and no messages yet."""
-    thread = persistence.create_thread(context.world.actor(actor).ensure_account(), title)
+    thread = context.world.actor(actor).create_thread(title)
     _focus(context, actor, thread["id"])
 
 
 @given("{actor:Name} has created threads titled {titles}, in that order")
 def step_created_threads(context, actor, titles):
     """The person creates one thread per quoted title, one after the other."""
-    person = context.world.actor(actor).ensure_account()
+    person = context.world.actor(actor)
     for title in re.findall(r'"([^"]+)"', titles):
-        persistence.create_thread(person, title)
+        person.create_thread(title)
 
 
 @when("{actor:Name} creates a thread without a title")
 def step_untitled_thread(context, actor):
     """The person creates a thread without giving it a title."""
-    thread = persistence.create_thread(context.world.actor(actor).ensure_account())
+    thread = context.world.actor(actor).create_thread()
     _focus(context, actor, thread["id"])
 
 
@@ -64,13 +60,17 @@ def step_untitled_thread(context, actor):
 @when("{actor:Name} closes the chat and signs out")
 def step_close_and_sign_out(context, actor):
     """The person closes every chat window and signs out."""
-    persistence.sign_out(context.world.actor(actor))
+    person = context.world.actor(actor)
+    person.close_chats()
+    person.sign_out()
 
 
 @when("{actor:Name} signs in again with {pronoun} password and opens the chat")
 def step_sign_in_again(context, actor, pronoun):
     """The person signs in with their password (a new login) and opens the chat."""
-    persistence.come_back(context.world.actor(actor))
+    person = context.world.actor(actor)
+    person.sign_in()
+    person.open_chat()
 
 
 @then("{actor:Name} finds the thread of {pronoun} question in {pronoun2} thread list")
@@ -112,8 +112,9 @@ def step_windows(context, actor, n):
 def step_ask_in_two_windows(context, actor, first, second):
     """Each window sends its question into the thread at the same moment; every window follows both runs."""
     person, thread_id = _focused(context)
-    context.world.notes["questions"] = [first, second]
-    context.world.notes["windows"] = persistence.ask_in_windows(
+    state = context.world.persistence
+    state.questions = [first, second]
+    state.windows = persistence.ask_in_windows(
         person, thread_id, [first, second], context.target.first_event_timeout + 5, context.target.run_timeout)
 
 
@@ -121,30 +122,31 @@ def step_ask_in_two_windows(context, actor, first, second):
 def step_both_windows_complete(context):
     """Every window received every run of the person, complete and well formed."""
     person, thread_id = _focused(context)
-    persistence.expect_every_window_saw_every_answer(person, context.world.notes["windows"], thread_id)
+    persistence.expect_every_window_saw_every_answer(person, context.world.persistence.windows, thread_id)
 
 
 @then("the thread holds both questions and both answers, each answer after its own question")
 def step_thread_holds_both(context):
     """The history holds each question and each answer once, every answer after its own question."""
     person, thread_id = _focused(context)
-    runs = next(iter(context.world.notes["windows"].values()))
-    persistence.expect_history_of_questions(person, thread_id, context.world.notes["questions"], runs)
+    state = context.world.persistence
+    persistence.expect_history_of_questions(person, thread_id, state.questions, next(iter(state.windows.values())))
 
 
 # ---- listing, titles, renaming ------------------------------------------------------------
 @when("{actor:Name} lists {pronoun} threads {n:Count} at a time")
 def step_list_pages(context, actor, pronoun, n):
     """The person reads their thread list page by page, n threads per page."""
-    context.world.notes["pages"] = (actor, persistence.read_pages(context.world.actor(actor), n))
+    state, person = context.world.persistence, context.world.actor(actor)
+    state.reader, state.pages = person, persistence.read_pages(person, n)
 
 
 @then("{pronoun} sees these pages, each saying {pronoun2} has {total:Count} threads in total")
 def step_pages(context, pronoun, pronoun2, total):
     """Each page lists the titles of the table (newest first) and the total number of threads."""
-    actor, pages = context.world.notes["pages"]
+    state = context.world.persistence
     expected = [[t.strip() for t in row["titles"].split(",")] for row in context.table]
-    persistence.expect_pages(context.world.actor(actor), pages, expected, total)
+    persistence.expect_pages(state.reader, state.pages, expected, total)
 
 
 @when('{actor:Name} renames "{old}" to "{new}"')
@@ -198,7 +200,7 @@ def step_question_thread_title(context, actor, title):
 def step_delete(context, actor):
     """The person deletes the thread."""
     person, thread_id = _focused(context)
-    persistence.delete_thread(person, thread_id)
+    person.delete_thread(thread_id)
 
 
 @then("that thread is no longer in {pronoun} thread list")
@@ -220,4 +222,4 @@ def step_ask_in_deleted(context):
     """A question sent into the deleted thread is refused with THREAD_NOT_FOUND."""
     person, thread_id = _focused(context)
     outcome = person.start("Is anything left here?", thread_id=thread_id)
-    isolation.expect_refused(outcome, "THREAD_NOT_FOUND", f"{person.name}'s question in her deleted thread")
+    checks.start_refused(outcome, "THREAD_NOT_FOUND", f"{person.name}'s question in her deleted thread")

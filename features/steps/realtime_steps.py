@@ -40,7 +40,7 @@ def step_starts_on_device(context, actor, question, pronoun, device):
 def step_asks_in_sequence(context, actor):
     """Asks each question of the table after the previous answer, all in one thread."""
     questions = [row["question"] for row in context.table]
-    context.world.notes["sequence"] = realtime.ask_in_sequence(context.world.actor(actor), questions)
+    context.world.realtime.sequence = realtime.ask_in_sequence(context.world.actor(actor), questions)
 
 
 @when('they all ask "{question}" at the same moment')
@@ -52,7 +52,7 @@ def step_crowd_asks(context, question):
 @when("{actor:Name} checks that the connection is alive")
 def step_sends_keepalive(context, actor):
     """Sends a keep-alive ping carrying a fresh token."""
-    context.world.notes["keepalive"] = realtime.send_keepalive(context.world.actor(actor).chat)
+    context.world.sent = realtime.send_keepalive(context.world.actor(actor))
 
 
 # ---- dropping and resuming -----------------------------------------------------------------------
@@ -115,19 +115,19 @@ def step_first_event(context, actor, n):
 @then("the platform answers {actor:Name}'s check with the same token")
 def step_keepalive_answered(context, actor):
     """The pong echoes the ping's nonce."""
-    realtime.keepalive_answered(context.world.notes["keepalive"], context.target.first_event_timeout)
+    realtime.keepalive_answered(context.world.sent, context.target.first_event_timeout)
 
 
 @then("{actor:Name}'s answers arrive in the order {pronoun:w} asked, never mixed together")
 def step_in_order(context, actor, pronoun):
     """Each run's frames form one block of the connection's log, blocks in the order asked."""
-    realtime.runs_do_not_interleave(context.world.notes["sequence"])
+    realtime.runs_do_not_interleave(context.world.realtime.sequence)
 
 
 @then("the conversation history lists {actor:Name}'s questions, each followed by its answer")
 def step_history_in_order(context, actor):
     """The thread's messages are question, answer, question, answer … in the order asked."""
-    realtime.history_lists(context.world.actor(actor), context.world.notes["sequence"],
+    realtime.history_lists(context.world.actor(actor), context.world.realtime.sequence,
                            context.target.request_timeout)
 
 

@@ -10,13 +10,13 @@ register_type(BadMessage=recovery.bad_message)
 @when("{actor:Name}'s app sends {case:BadMessage}")
 def step_sends_bad_message(context, actor, case):
     """Sends one kind of malformed message on the actor's connection."""
-    recovery.send_bad_message(context.world.actor(actor), case)
+    context.world.sent = recovery.send_bad_message(context.world.actor(actor), case)
 
 
 @when("{actor:Name}'s app sends a message larger than the size limit the platform announced")
 def step_sends_oversize(context, actor):
     """Sends a well-formed frame one byte over the announced max_message_bytes."""
-    recovery.send_oversize(context.world.actor(actor))
+    context.world.sent = recovery.send_oversize(context.world.actor(actor))
 
 
 @when("{actor:Name} closes the chat before the answer arrives")
@@ -35,25 +35,25 @@ def step_platform_restarts(context):
 @then("the platform answers {actor:Name} with the error {code:w}")
 def step_answers_error(context, actor, code):
     """The bad message is answered with an error frame carrying that code; the connection stays open."""
-    recovery.answered_with_error(context.world.actor(actor), code)
+    recovery.answered_with_error(context.world.actor(actor), context.world.sent, code)
 
 
 @then("{actor:Name}'s connection still answers a keep-alive check")
 def step_still_alive(context, actor):
     """A ping on the same connection is still answered with its nonce."""
-    realtime.check_alive(context.world.actor(actor).chat, context.target.first_event_timeout)
+    realtime.check_alive(context.world.actor(actor), context.target.first_event_timeout)
 
 
 @then('{actor:Name} can still ask "{question}" and get a complete answer')
 def step_still_answers(context, actor, question):
     """A real question on the same connection completes, and no stray run was started."""
-    recovery.still_answers_questions(context.world.actor(actor), question)
+    recovery.still_answers_questions(context.world.actor(actor), context.world.sent, question)
 
 
 @then("the platform closes {actor:Name}'s connection with code {code:d}")
 def step_closed_with(context, actor, code):
     """The connection closes with that WebSocket close code, the frame unanswered."""
-    recovery.closed_as_too_big(context.world.actor(actor), code)
+    recovery.closed_as_too_big(context.world.actor(actor), context.world.sent, code)
 
 
 @then("{actor:Name} can sign in again with {pronoun:w} password")

@@ -5,10 +5,7 @@ from behave import given, then, when
 
 from acceptance.journeys import sign_in as journey
 from acceptance.journeys.gherkin_types import CREDENTIAL_FORMS
-
-
-def _notes(context):
-    return context.world.notes
+from acceptance.journeys.state import Device, ExpiringChat, HeldToken
 
 
 def _stranger(context):
@@ -45,13 +42,13 @@ def step_platform_knows(context, actor, pronoun):
 def step_sign_up_taken(context, actor, owner):
     """Tries to register a second account on someone else's email."""
     world = context.world
-    _notes(context)["response"] = journey.attempt_sign_up(world.actor(actor), world.actor(owner).email)
+    world.response = world.actor(actor).attempt_sign_up(world.actor(owner).email)
 
 
 @then("{actor:Name}'s sign-up is refused because the email is already registered")
 def step_sign_up_refused(context, actor):
     """The sign-up answers 409 and hands out no tokens."""
-    journey.expect_refused(_notes(context)["response"], 409, f"{actor}'s sign-up with an email already in use")
+    journey.expect_refused(context.world.response, 409, f"{actor}'s sign-up with an email already in use")
 
 
 @then("{actor:Name} can still sign in with {pronoun} own password")
@@ -65,7 +62,7 @@ def step_password_does_not_open(context, actor, owner):
     """The intruder's password is refused for the owner's email."""
     world = context.world
     intruder, victim = world.actor(actor), world.actor(owner)
-    response = journey.attempt_sign_in(intruder, victim.email, intruder.password)
+    response = intruder.attempt_sign_in(victim.email, intruder.password)
     journey.invalid_credentials(response, f"signing in to {owner}'s account with {actor}'s password")
 
 
@@ -73,52 +70,50 @@ def step_password_does_not_open(context, actor, owner):
 def step_wrong_password(context, actor):
     """One sign-in attempt with the actor's email and a wrong password."""
     person = context.world.actor(actor)
-    _notes(context)["response"] = journey.attempt_sign_in(person, person.email, journey.wrong_password(person))
+    context.world.response = person.attempt_sign_in(person.email, journey.wrong_password(person))
 
 
 @when("someone signs in with an email nobody has registered")
 def step_unknown_email(context):
     """One sign-in attempt for an email without an account."""
-    _notes(context)["response"] = journey.attempt_sign_in(_stranger(context), journey.unknown_email(),
-                                                          "a-password-123")
+    context.world.response = _stranger(context).attempt_sign_in(journey.unknown_email(), "a-password-123")
 
 
 @then("the sign-in is refused as invalid credentials")
 def step_refused_invalid_credentials(context):
     """401 'Invalid credentials', no tokens."""
-    journey.invalid_credentials(_notes(context)["response"])
+    journey.invalid_credentials(context.world.response)
 
 
 @when("someone tries {n:Count} wrong passwords for {actor:Name}'s email")
 def step_tries_wrong_passwords(context, n, actor):
     """Several sign-in attempts with wrong passwords, one after the other."""
-    _notes(context)["attempts"] = journey.wrong_passwords(context.world.actor(actor), n)
+    context.world.sign_in.attempts = journey.wrong_passwords(context.world.actor(actor), n)
 
 
 @then("every one of those attempts is refused as invalid credentials")
 def step_each_attempt_refused(context):
     """Each wrong password was answered 401 'Invalid credentials'."""
-    for i, response in enumerate(_notes(context)["attempts"], 1):
+    for i, response in enumerate(context.world.sign_in.attempts, 1):
         journey.invalid_credentials(response, f"wrong password number {i}")
 
 
 @when("{actor:Name} tries to sign in with {pronoun} right password")
 def step_tries_right_password(context, actor, pronoun):
     """A sign-in attempt with the right password, whatever the answer."""
-    person = context.world.actor(actor)
-    _notes(context)["response"] = journey.attempt_sign_in(person, person.email, person.password)
+    context.world.response = context.world.actor(actor).attempt_sign_in()
 
 
 @then("{actor:Name} is told to try again later")
 def step_try_again_later(context, actor):
     """429 in the error shape, no tokens."""
-    journey.try_again_later(_notes(context)["response"], f"{actor}'s sign-in after five wrong passwords")
+    journey.try_again_later(context.world.response, f"{actor}'s sign-in after five wrong passwords")
 
 
 @then("the answer says how many seconds to wait, at most a minute")
 def step_retry_after(context):
     """Retry-After holds whole seconds between 1 and 60."""
-    journey.retry_after_seconds(_notes(context)["response"])
+    journey.retry_after_seconds(context.world.response)
 
 
 @given("{actor:Name} has mistyped {pronoun} password {n:Count} times")
@@ -173,20 +168,21 @@ def step_old_refresh_refused(context, actor):
 def step_two_devices(context, actor, first, second):
     """Two separate sign-ins of the same account, one per device."""
     person = context.world.actor(actor).ensure_account()
-    _notes(context)["devices"] = {first: journey.sign_in(person), second: journey.sign_in(person)}
+    person.devices.update({first: Device(tokens=journey.sign_in(person)), second: Device(tokens=journey.sign_in(person))})
 
 
 @when("{actor:Name} signs out on the {device:w}")
 def step_signs_out(context, actor, device):
     """Signs out with that device's access token."""
-    tokens = _notes(context)["devices"][device]
-    journey.sign_out(context.world.actor(actor), tokens.access_token, f"{actor} signing out on the {device}")
+    person = context.world.actor(actor)
+    person.sign_out(person.devices[device].tokens.access_token, f"{actor} signing out on the {device}")
 
 
 @then("the {device:w}'s access token no longer lists {actor:Name}'s conversations")
 def step_device_api_refused(context, device, actor):
     """The signed-out access token is refused by the API."""
-    journey.api_refuses(context.world.actor(actor), _notes(context)["devices"][device].access_token,
+    person = context.world.actor(actor)
+    journey.api_refuses(person, person.devices[device].tokens.access_token,
                         f"listing {actor}'s conversations with the {device}'s signed-out token")
 
 
@@ -194,21 +190,23 @@ def step_device_api_refused(context, device, actor):
 def step_device_chat_refused(context, device, actor):
     """The signed-out access token is refused at the chat handshake."""
     person = context.world.actor(actor)
-    handshake = journey.attempt_chat(person, "bearer", _notes(context)["devices"][device].access_token)
+    handshake = journey.attempt_chat(person, "bearer", person.devices[device].tokens.access_token)
     journey.expect_chat_refused(context.world, handshake, f"opening the chat with the {device}'s signed-out token")
 
 
 @then("the {device:w}'s renewal token no longer renews {actor:Name}'s session")
 def step_device_refresh_refused(context, device, actor):
     """The refresh token of the signed-out sign-in answers 401."""
-    journey.renewal_refused(context.world.actor(actor), _notes(context)["devices"][device].refresh_token,
+    person = context.world.actor(actor)
+    journey.renewal_refused(person, person.devices[device].tokens.refresh_token,
                             f"renewing with the {device}'s renewal token after signing out")
 
 
 @then("{actor:Name}'s session on the {device:w} still works")
 def step_device_still_works(context, actor, device):
     """The other sign-in's tokens still work for the API and for renewal."""
-    journey.session_still_works(context.world.actor(actor), _notes(context)["devices"][device], f"on the {device}")
+    person = context.world.actor(actor)
+    journey.session_still_works(person, person.devices[device].tokens, f"on the {device}")
 
 
 @given("{actor:Name} has opened the chat with a token that expires in {n:Count} seconds")
@@ -216,28 +214,27 @@ def step_chat_with_expiring_token(context, actor, n):
     """Opens the chat with a short-lived token minted from the target's secret."""
     person = context.world.actor(actor)
     token = person.mint(lifetime_s=n)
-    _notes(context)["expiring"] = (person.open_chat("bearer", token=token), token)
+    context.world.sign_in.expiring = ExpiringChat(person.open_chat("bearer", token=token), token)
 
 
 @when("that token's expiry time has passed")
 def step_expiry_passed(context):
     """Waits, bounded, for the token's own expiry instant."""
-    journey.wait_for_expiry(_notes(context)["expiring"][1])
+    journey.wait_for_expiry(context.world.sign_in.expiring.token)
 
 
 @when("{actor:Name} sends a ping on that chat")
 def step_ping_expired(context, actor):
     """Sends one client frame on the open socket."""
-    session, _ = _notes(context)["expiring"]
-    _notes(context)["nonce"] = nonce = f"after-expiry-{uuid.uuid4().hex[:8]}"
-    session.send("ping", {"nonce": nonce})
+    world = context.world
+    world.sent = world.actor(actor).send_ping(world.sign_in.expiring.chat, "after-expiry")
 
 
 @then("that chat is closed as a policy violation without an answer")
 def step_closed_1008(context):
     """The socket closes with 1008 and answers nothing."""
-    session, _ = _notes(context)["expiring"]
-    journey.closed_for_policy(context.world.actor(session.actor), session, _notes(context)["nonce"])
+    sent = context.world.sent
+    journey.closed_for_policy(context.world.actor(sent.chat.actor), sent)
 
 
 # ---- simulated OAuth --------------------------------------------------------------------------
@@ -246,13 +243,13 @@ def step_simulated_sign_in(context, actor):
     """Signs in through POST /auth/e2e/test-auth with the configured bypass key."""
     person = context.world.actor(actor)
     journey.simulated_sign_in(person)
-    _notes(context)["response"] = person.last_response
+    context.world.response = person.last_response
 
 
 @then("{actor:Name}'s account is marked as simulated and has the standard permissions")
 def step_marked_simulated(context, actor):
     """The answer marks the user oauth_simulated, with the permissions of a new user."""
-    journey.marked_simulated(_notes(context)["response"])
+    journey.marked_simulated(context.world.response)
     journey.account_is_standard(context.world.actor(actor))
 
 
@@ -273,20 +270,20 @@ def step_same_account(context, actor, pronoun):
 @when("someone tries simulated OAuth as {actor:Name} with a wrong key")
 def step_simulated_wrong_key(context, actor):
     """A simulated sign-in with a key that is not the target's."""
-    _notes(context)["response"] = journey.attempt_simulated_sign_in(
-        context.world.actor(actor), journey.wrong_bypass_key(context.world))
+    context.world.response = context.world.actor(actor).attempt_simulated_sign_in(
+        journey.wrong_bypass_key(context.world))
 
 
 @when("someone tries simulated OAuth as {actor:Name} with no key at all")
 def step_simulated_no_key(context, actor):
     """A simulated sign-in without the X-E2E-Bypass-Key header."""
-    _notes(context)["response"] = journey.attempt_simulated_sign_in(context.world.actor(actor), None)
+    context.world.response = context.world.actor(actor).attempt_simulated_sign_in(None)
 
 
 @then("the simulated sign-in is refused as unauthorised")
 def step_simulated_refused(context):
     """401, no tokens."""
-    journey.expect_refused(_notes(context)["response"], 401, "a simulated sign-in without the right key")
+    journey.expect_refused(context.world.response, 401, "a simulated sign-in without the right key")
 
 
 @given("{actor:Name} has signed in through simulated OAuth with only the permissions {permissions}")
@@ -298,20 +295,20 @@ def step_simulated_with_permissions(context, actor, permissions):
 @when('{actor:Name} tries to ask "{question}"')
 def step_tries_to_ask(context, actor, question):
     """Asks for a run; the answer may be a run or a refusal."""
-    _notes(context)["outcome"] = context.world.actor(actor).start(question)
+    context.world.actor(actor).start(question)
 
 
 @then("{actor:Name} is told {pronoun} is not allowed to start agents")
 def step_forbidden(context, actor, pronoun):
     """The chat answers an error frame with code FORBIDDEN and starts no run."""
-    journey.refused_as_forbidden(context.world.actor(actor), _notes(context)["outcome"])
+    journey.refused_as_forbidden(context.world.actor(actor))
 
 
 @then("{actor:Name}'s chat is still open")
 def step_chat_still_open(context, actor):
     """The same socket is open and answers a ping."""
     person = context.world.actor(actor)
-    journey.still_open(person, person.sessions[-1])
+    journey.still_open(person, person.chats[-1])
 
 
 # ---- opening the chat -------------------------------------------------------------------------
@@ -331,58 +328,58 @@ def step_opens_chat(context, actor, form):
 def step_chat_greets(context, actor, pronoun, reflexive):
     """The welcome frame names the actor and the socket answers a ping."""
     person = context.world.actor(actor)
-    journey.chat_greets(person, person.sessions[-1])
+    journey.chat_greets(person, person.chats[-1])
 
 
 @then("the platform selects the sub-protocol entry that carried {actor:Name}'s token")
 def step_subprotocol_echoed(context, actor):
     """The handshake answer selects exactly the client's jwt.<token> entry."""
     person = context.world.actor(actor)
-    journey.subprotocol_echoed(person, person.sessions[-1])
+    journey.subprotocol_echoed(person, person.chats[-1])
 
 
 @given("{actor:Name} has asked for a chat ticket")
 def step_has_ticket(context, actor):
     """Requests a one-time chat ticket over REST."""
-    _notes(context)["ticket"] = journey.chat_ticket(context.world.actor(actor))
+    context.world.sign_in.ticket = context.world.actor(actor).chat_ticket()
 
 
 @when("{actor:Name} opens the chat with that ticket")
 def step_opens_with_ticket(context, actor):
     """Opens the chat with the ticket requested before."""
-    journey.open_with_ticket(context.world.actor(actor), _notes(context)["ticket"])
+    context.world.actor(actor).open_chat("ticket", context.world.sign_in.ticket)
 
 
 @when("someone opens the chat with the same ticket again")
 def step_reuses_ticket(context):
     """A second handshake with an already redeemed ticket."""
-    _notes(context)["handshake"] = journey.attempt_chat(_stranger(context), "ticket", _notes(context)["ticket"])
+    context.world.sign_in.handshake = journey.attempt_chat(_stranger(context), "ticket", context.world.sign_in.ticket)
 
 
 @when("someone opens the chat with a ticket that was never issued")
 def step_unknown_ticket(context):
     """A handshake with a made-up ticket id."""
-    _notes(context)["handshake"] = journey.attempt_chat(_stranger(context), "ticket", f"tkt_{uuid.uuid4().hex}")
+    context.world.sign_in.handshake = journey.attempt_chat(_stranger(context), "ticket", f"tkt_{uuid.uuid4().hex}")
 
 
 @when("someone opens the chat with a bad authorization header and {actor:Name}'s valid token in the address")
 def step_bad_header_good_query(context, actor):
     """A handshake whose Authorization header is invalid while ?token= holds a valid token."""
     person = context.world.actor(actor).ensure_account()
-    _notes(context)["handshake"] = journey.attempt_chat_with_header_and_address(person, journey.NOT_A_TOKEN,
-                                                                                person.access_token)
+    context.world.sign_in.handshake = journey.attempt_chat_with_header_and_address(person, journey.NOT_A_TOKEN,
+                                                                                   person.access_token)
 
 
 @when("someone opens the chat without any credential")
 def step_no_credential(context):
     """A handshake that presents nothing."""
-    _notes(context)["handshake"] = journey.attempt_chat(_stranger(context), "none", None)
+    context.world.sign_in.handshake = journey.attempt_chat(_stranger(context), "none", None)
 
 
 @then("the chat connection is refused before any message is exchanged")
 def step_chat_refused(context):
     """HTTP 403 at the handshake (or, from a Netra-dialect target, AUTH_FAILED and close 1008)."""
-    journey.expect_chat_refused(context.world, _notes(context)["handshake"], "the chat handshake")
+    journey.expect_chat_refused(context.world, context.world.sign_in.handshake, "the chat handshake")
 
 
 # ---- token rules ------------------------------------------------------------------------------
@@ -414,42 +411,44 @@ def step_holds_garbage(context):
 
 
 def _hold(context, token, owner, description):
-    _notes(context).update(token=token, token_owner=owner, token_what=description)
+    context.world.sign_in.held = HeldToken(token, owner, description)
 
 
-def _presenter(context):
-    return context.world.actor(_notes(context).get("token_owner", "Stranger"))
+def _held(context):
+    """The token someone holds, and the person whose connection presents it."""
+    held = context.world.sign_in.held
+    return held, context.world.actor(held.presenter)
 
 
 @then("listing conversations with that token is refused as not signed in")
 def step_api_refuses_token(context):
     """GET /api/threads with the token answers 401."""
-    notes = _notes(context)
-    journey.api_refuses(_presenter(context), notes["token"], f"listing conversations with {notes['token_what']}")
+    held, presenter = _held(context)
+    journey.api_refuses(presenter, held.token, f"listing conversations with {held.what}")
 
 
 @then("the auth service declares that token invalid")
 def step_validate_invalid(context):
     """POST /auth/validate answers valid: false."""
-    notes = _notes(context)
-    journey.auth_service_says_invalid(_presenter(context), notes["token"], notes["token_what"])
+    held, presenter = _held(context)
+    journey.auth_service_says_invalid(presenter, held.token, held.what)
 
 
 @then("opening the chat with that token is refused whichever way it is presented:")
 def step_chat_refuses_token(context):
     """Each credential form of the table is refused at the handshake."""
     forms = {row["credential form"]: CREDENTIAL_FORMS[row["credential form"]] for row in context.table}
-    notes = _notes(context)
-    journey.chat_refuses_every_form(_presenter(context), notes["token"], forms, notes["token_what"])
+    held, presenter = _held(context)
+    journey.chat_refuses_every_form(presenter, held.token, forms, held.what)
 
 
 @when("someone lists conversations without any token")
 def step_list_without_token(context):
     """GET /api/threads without an Authorization header."""
-    _notes(context)["response"] = journey.list_with(_stranger(context), None)
+    context.world.response = _stranger(context).list_threads_with(None)
 
 
 @then("that request is refused as not signed in")
 def step_request_refused(context):
     """401 in the contract's error shape."""
-    journey.api_refusal(_notes(context)["response"], "listing conversations without a token")
+    journey.api_refusal(context.world.response, "listing conversations without a token")

@@ -49,7 +49,7 @@ def test_unreachable_target_is_infrastructure():
 def test_refused_valid_session_is_authentication(world):
     alice = world.actor("Alice").ensure_account()
     forged = world.forge().forge("bad_signature", alice.user_id, alice.email)
-    exc = _raised(lambda: alice.new_session(Credential("bearer", forged)).open())
+    exc = _raised(lambda: alice.new_chat(Credential("bearer", forged)).open())
     assert isinstance(exc, AuthenticationFailure)
     assert category_of(exc, "failed") == "Authentication"
 
