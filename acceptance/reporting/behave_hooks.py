@@ -22,25 +22,25 @@ from acceptance.verify.errors import exception_message
 
 HOOK_NAMES = ("before_all", "after_all", "before_feature", "after_feature", "before_rule", "after_rule",
               "before_scenario", "after_scenario", "before_step", "after_step")
-#: the listener's method for each hook, and whether it takes the hook's model entity
-LISTENER_CALLS = {"before_feature": ("start_file", False), "after_feature": ("stop_feature", False),
-                  "before_scenario": ("start_scenario", True), "after_scenario": ("stop_scenario", True),
-                  "before_step": ("start_behave_step", True), "after_step": ("stop_behave_step", True)}
+#: the listener's part of each hook, given the hook's arguments
+LISTENER_CALLS: dict[str, Callable[..., None]] = {
+    "before_feature": lambda self, feature: self.start_file(), "after_feature": lambda self, feature: self.stop_feature(),
+    "before_scenario": SuiteListener.start_scenario, "after_scenario": SuiteListener.stop_scenario,
+    "before_step": SuiteListener.start_behave_step, "after_step": SuiteListener.stop_behave_step}
 Option = Any  # a value, or a function of behave's context that gives it
 
 
-class AllureHooks:
+class AllureHooks(SuiteListener):
+    """The listener and the suite's hooks around it, one object; the listener's state is made in ``before_all``,
+    with the run's behave configuration. Reporting is on while ``plugins`` are registered."""
+
     def __init__(self, results_dir: Option, *, redact: Callable[[Any], Any] = str, environment: Option = None,
                  executor: Option = None, finished: Callable[[Any, Path], None] | None = None):
         self.options = dict(results_dir=results_dir, environment=environment, executor=executor)
-        self.redact, self.finished = redact, finished
-        self.results_dir: Path | None = None
-        self.listener: SuiteListener | None = None
-        self.plugins: list[Any] = []
-        self.setup_uuid: str | None = None  # the open "Run setup" result during before_all
+        self.redact, self.finished, self.plugins = redact, finished, []
 
     def _guarded(self, action: str, func: Callable[..., Any], *args: Any) -> None:
-        if self.listener is not None:
+        if self.plugins:
             try:
                 func(*args)
             except Exception:  # noqa: BLE001 - reporting must not change test outcomes
@@ -54,23 +54,16 @@ class AllureHooks:
     def before_all(self, context: Any) -> None:
         self.results_dir = Path(os.fspath(self._option("results_dir", context))).absolute()
         results_folder.clean(self.results_dir)
-        self.listener = SuiteListener(context.config)
-        self.plugins = [RedactingFileLogger(self.results_dir, self.redact), self.listener]
+        super().__init__(context.config)
+        self.plugins = [RedactingFileLogger(self.results_dir, self.redact), self]
         for plugin in self.plugins:
             allure_commons.plugin_manager.register(plugin)
         context.allure = self
-        self.setup_uuid = self.listener.open_run_result()
+        self.open_run_result()
 
-    def record_run_outcome(self, name: str, status: str, message: str | None = None, trace: str | None = None):
+    def record_run_outcome(self, *args: Any) -> None:
         """A result that is no scenario (a stopped preflight); made in ``before_all``, it has its attachments."""
-        uuid, self.setup_uuid = self.setup_uuid, None
-        if self.listener is not None:
-            self._guarded("record_run_outcome", self.listener.close_run_result, uuid, name, status, message, trace)
-
-    def _drop_setup_result(self) -> None:
-        uuid, self.setup_uuid = self.setup_uuid, None
-        if uuid is not None and self.listener is not None:
-            self.listener.logger.drop_test(uuid)  # nothing to report about the setup
+        self._guarded("record_run_outcome", super().record_run_outcome, *args)
 
     def after_all(self, context: Any) -> None:
         try:
@@ -79,7 +72,7 @@ class AllureHooks:
             for plugin in self.plugins:
                 if allure_commons.plugin_manager.is_registered(plugin):
                     allure_commons.plugin_manager.unregister(plugin)
-            self.listener = None
+            self.plugins = []
 
     def _write_run_files(self, context: Any) -> None:
         results_folder.write_categories(self.results_dir)
@@ -91,39 +84,28 @@ class AllureHooks:
             self.finished(context, self.results_dir)
 
     def hook_failed(self, hook: str, target: Any, exc: BaseException) -> None:
-        listener, kind = self.listener, getattr(target, "type", None)
-        if listener is None:
+        kind = getattr(target, "type", None)
+        if not self.plugins:
             return
         if hook in ("before_all", "after_all"):
             phase = "setup" if hook == "before_all" else "teardown"
-            self.record_run_outcome(f"Run {phase} ({hook})", "broken", exception_message(exc),
-                                    trace_of(exc, hook))
+            self.record_run_outcome(f"Run {phase} ({hook})", "broken", exception_message(exc), trace_of(exc, hook))
         elif kind in ("feature", "rule") and hook.startswith("before_"):
-            self._guarded(hook, listener.break_scenarios, target.walk_scenarios(), hook, exc)
+            self._guarded(hook, self.break_scenarios, target.walk_scenarios(), hook, exc)
         elif kind in ("feature", "rule"):
             feature = target if kind == "feature" else target.feature
             labels = {"fullName": f"{target.filename} :: {hook}", "feature": feature.name, "suite": feature.name,
                       **({"subSuite": target.name} if kind == "rule" else {})}
-            self._guarded(hook, listener.close_run_result, None, f"{target.name} ({hook})", "broken",
-                          exception_message(exc), trace_of(exc, hook), labels)
+            self.record_run_outcome(f"{target.name} ({hook})", "broken", exception_message(exc), trace_of(exc, hook),
+                                    labels)
         elif kind == "step":
-            listener.step_errors.setdefault(id(target), []).append((hook, exc))
+            self.step_errors.setdefault(id(target), []).append((hook, exc))
         else:
-            listener.scenario_errors.append((hook, exc))
-
-    def _ours(self, name: str, context: Any, args: tuple) -> None:
-        """Our part of hook ``name``: it runs before the suite's ``before_*`` code and after its ``after_*``."""
-        if name == "before_all":
-            self.before_all(context)
-        elif name == "after_all":
-            self.after_all(context)
-        elif name in LISTENER_CALLS and self.listener is not None and not (
-                name == "before_scenario" and id(args[0]) in self.listener.reported):
-            method, with_entity = LISTENER_CALLS[name]
-            self._guarded(name, getattr(self.listener, method), *(args if with_entity else ()))
+            self.scenario_errors.append((hook, exc))
 
     def wrap_hook(self, name: str, user_hook: Callable[..., Any] | None) -> Callable[..., Any]:
-        """The hook behave should call for ``name``: ours around the suite's."""
+        """The hook behave should call for ``name``: ours around the suite's (before its ``before_*`` code,
+        after its ``after_*`` code)."""
         def hook(context: Any, *args: Any) -> None:
             if name.startswith("before_"):
                 self._ours(name, context, args)
@@ -137,12 +119,19 @@ class AllureHooks:
                 if name.startswith("after_"):
                     self._ours(name, context, args)
                 elif name == "before_all":
-                    self._drop_setup_result()
+                    self._guarded(name, self.drop_setup_result)
 
         if user_hook is not None:
             functools.update_wrapper(hook, user_hook)
         hook.__name__, hook.__allure_wrapped__ = name, True  # type: ignore[attr-defined]
         return hook
+
+    def _ours(self, name: str, context: Any, args: tuple) -> None:
+        if name in ("before_all", "after_all"):
+            getattr(self, name)(context)
+        elif name in LISTENER_CALLS:
+            self._guarded(name, LISTENER_CALLS[name], self, *args)
+
 
 def install(namespace: MutableMapping[str, Any], results_dir: Option, **options: Any) -> AllureHooks:
     """Wraps the hooks of an ``environment.py`` (its ``globals()``); ``options`` are :class:`AllureHooks`'."""

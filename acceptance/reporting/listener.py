@@ -34,39 +34,35 @@ class RedactingFileLogger(AllureFileLogger):
         super().__init__(report_dir)
         self.report_dir, self.redact = Path(report_dir).absolute(), redact
 
-    def _save(self, file_name: str, data: str | bytes) -> None:
-        try:
-            data = data if isinstance(data, str) else bytes(data).decode("utf-8")
-        except UnicodeDecodeError:
-            data = bytes(data)
-        self._write(file_name, lambda: str(self.redact(data)).encode("utf-8") if isinstance(data, str) else data)
-
-    def _write(self, file_name: str, content: Callable[[], bytes]) -> None:
-        try:
-            data = content()
-        except Exception:  # noqa: BLE001 - fail closed
-            data = b"[content withheld: redaction failed]"
-        write_file(self.report_dir / file_name, data)
-
     def _values(self, obj: Any) -> Any:
-        """Every string of a result redacted as a value (masking the serialised text could cut across the
-        JSON quoting: a token cut short in a message swallowed the text after it)."""
         if isinstance(obj, str):
             return str(self.redact(obj))
         if isinstance(obj, dict):
             return {key: self._values(value) for key, value in obj.items()}
         return [self._values(value) for value in obj] if isinstance(obj, list) else obj
 
+    def _write(self, file_name: str, data: Any) -> None:
+        """Every file's one way out: text (UTF-8 bytes too) redacted, other bytes (an image) as they are, a
+        result's fields redacted value by value (masking the serialised text could cut across the JSON
+        quoting: a token cut short in a message swallowed the text after it)."""
+        try:
+            data = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+        except UnicodeDecodeError:
+            pass
+        try:
+            data = json.dumps(self._values(data), ensure_ascii=False) if isinstance(data, dict) else self._values(data)
+        except Exception:  # noqa: BLE001 - fail closed
+            data = "[content withheld: redaction failed]"
+        write_file(self.report_dir / file_name, data)
+
     def _item(self, item: Any) -> None:
-        data = attr.asdict(item, filter=lambda _, v: v or v is False)
-        self._write(item.file_pattern.format(prefix=uuid4()),
-                    lambda: json.dumps(self._values(data), ensure_ascii=False).encode("utf-8"))
+        self._write(item.file_pattern.format(prefix=uuid4()), attr.asdict(item, filter=lambda _, v: v or v is False))
 
     report_result = hookimpl(lambda self, result: self._item(result))
     report_container = hookimpl(lambda self, container: self._item(container))
     report_globals = hookimpl(lambda self, globals_item: self._item(globals_item))
-    report_attached_data = hookimpl(lambda self, body, file_name: self._save(file_name, body))
-    report_attached_file = hookimpl(lambda self, source, file_name: self._save(file_name, Path(source).read_bytes()))
+    report_attached_data = hookimpl(lambda self, body, file_name: self._write(file_name, body))
+    report_attached_file = hookimpl(lambda self, source, file_name: self._write(file_name, Path(source).read_bytes()))
 
 
 def outline_row(scenario: Any) -> Any:
@@ -104,25 +100,20 @@ def full_name(scenario: Any) -> str:
     return " :: ".join([feature_path(scenario) or scenario.feature.name] + ([rule.name] if rule else []) + [name])
 
 
-def tag_labels(tags: list[str]) -> tuple[list[Label], list[Link], list[str], str]:
-    """Severity tags, ``@epic:``/``@story:``/``@feature:`` (``_`` as spaces), ``@allure.*``, other tags."""
-    labels, links, severity = [], [], Severity.NORMAL.value
-    for tag in tags:
-        kind, sep, value = tag.partition(":")
-        parsed = parse_tag(tag) if tag.lower().startswith("allure.") else None
-        if tag.lower() in SEVERITIES:
-            severity = tag.lower()
-        elif sep and value and kind.lower() in ("epic", "story", "feature"):
-            labels.append(Label(kind.lower(), value.replace("_", " ").strip()))
-        elif isinstance(parsed, Link):
-            links.append(parsed)
-        elif parsed is not None:
-            labels.append(Label(parsed.name, str(getattr(parsed.value, "value", parsed.value))))
-        else:
-            labels.append(Label(LabelType.TAG, tag))
-    features = [label.value for label in labels if label.name == LabelType.FEATURE]
-    severity = next((label.value for label in labels if label.name == LabelType.SEVERITY), severity)
-    return [x for x in labels if x.name not in (LabelType.FEATURE, LabelType.SEVERITY)], links, features, severity
+def tag_labels(tags: list[str], feature: str) -> tuple[list[Label], list[Link]]:
+    """Labels and links of a scenario's tags: ``@epic:``/``@story:``/``@feature:`` (``_`` as spaces; no
+    ``@feature:``, the feature's name), severity tags in any case (the last one; none, normal); the rest as
+    allure-commons maps them (``@allure.*`` labels and links, any other tag a ``tag`` label)."""
+    def parse(tag: str, kind: str, value: str) -> Label | Link:
+        if value and kind.lower() in ("epic", "story", "feature"):
+            return Label(kind.lower(), value.replace("_", " ").strip())
+        return parse_tag(tag.lower() if tag.lower() in SEVERITIES else tag)
+    parsed = [parse(tag, *tag.partition(":")[::2]) for tag in tags]
+    labels = [x for x in parsed if isinstance(x, Label)]
+    features = [x for x in labels if x.name == LabelType.FEATURE] or [Label(LabelType.FEATURE, feature)]
+    severity = [Label(LabelType.SEVERITY, Severity.NORMAL.value)] + [x for x in labels if x.name == LabelType.SEVERITY]
+    return features + [x for x in labels if x.name not in (LabelType.FEATURE, LabelType.SEVERITY)] + severity[-1:], [
+        x for x in parsed if isinstance(x, Link)]
 
 
 def common_labels() -> list[Label]:
@@ -142,12 +133,11 @@ def new_result(scenario: Any, uuid: str) -> TestResult:
     path = feature_path(scenario)
     folder, feature = PurePath(path).parent.as_posix(), scenario.feature.name or PurePath(path).name
     result.titlePath = [p for p in PurePath(folder).parts if p != "."] + [feature] + ([rule.name] if rule else [])
-    labels, result.links, features, severity = tag_labels([str(t) for t in dict.fromkeys(
-        [*scenario.inherited_tags, *scenario.tags])])
-    result.labels = [Label(LabelType.FEATURE, f) for f in features or [feature]] + labels + [
-        Label(LabelType.SEVERITY, severity), *([Label(LabelType.PARENT_SUITE, folder)] if folder != "." else []),
-        Label(LabelType.SUITE, feature), *([Label(LabelType.SUB_SUITE, rule.name), Label("rule", rule.name)]
-                                           if rule else []), *common_labels()]
+    labels, result.links = tag_labels([str(t) for t in dict.fromkeys([*scenario.inherited_tags, *scenario.tags])],
+                                      feature)
+    suites = ([(LabelType.PARENT_SUITE, folder)] if folder != "." else []) + [(LabelType.SUITE, feature)]
+    suites += [(LabelType.SUB_SUITE, rule.name), ("rule", rule.name)] if rule else []
+    result.labels = labels + [Label(name, value) for name, value in suites] + common_labels()
     return result
 
 
@@ -190,8 +180,11 @@ class SuiteListener(AllureListener):
         self.step_errors: dict[int, HookErrors] = {}
         self.scenario_errors: HookErrors = []
         self.reported: set[int] = set()  # scenarios written already
+        self.setup_uuid: str | None = None  # the open "Run setup" result during before_all
 
     def start_scenario(self, scenario: Any) -> None:
+        if id(scenario) in self.reported:
+            return  # broken already, with its feature's or rule's hook error (allure-python #899)
         self.current_scenario_uuid = uuid4()
         self.group_context.enter()
         self.started_steps, self.step_errors, self.scenario_errors = set(), {}, []
@@ -216,15 +209,14 @@ class SuiteListener(AllureListener):
                 self.start_behave_step(step)
                 self.stop_behave_step(step)
         result = self.logger.get_test(self.current_scenario_uuid)
-        first = next(((s.status, s.statusDetails) for s in result.steps if s.status in (Status.FAILED, Status.BROKEN)),
-                     None)
+        first = next((step for step in result.steps if step.status in (Status.FAILED, Status.BROKEN)), None)
         errors = sorted(self.scenario_errors, key=lambda error: not error[0].startswith("before_"))
         state = scenario.status.name
         if errors and (first is None or errors[0][0].startswith("before_")):
             result.status, result.statusDetails = Status.BROKEN, details(errors[0][1], errors[0][0], errors[1:])
         elif first is not None:
-            result.status, result.statusDetails = first[0], StatusDetails(
-                message=also(first[1].message, errors), trace=first[1].trace)
+            result.status, result.statusDetails = first.status, StatusDetails(
+                message=also(first.statusDetails.message, errors), trace=first.statusDetails.trace)
         elif scenario.hook_failed or state in ("failed", "error", "hook_error", "cleanup_error"):
             message = (scenario.error_message or f"Scenario {state.replace('_', ' ')}").strip()
             result.status, result.statusDetails = Status.BROKEN, StatusDetails(message=message)
@@ -271,17 +263,24 @@ class SuiteListener(AllureListener):
             result.parameters = [p for p in result.parameters if p.name != name] + [
                 Parameter(name=str(name), value=value, excluded=excluded, mode=getattr(mode, "value", mode))]
 
-    def open_run_result(self) -> str:
-        """allure-python #764: holds what ``before_all`` attaches until :meth:`close_run_result` or a drop."""
-        uuid = uuid4()
-        self.logger.schedule_test(uuid, TestResult(uuid=uuid, name="Run setup", start=now()))
-        return uuid
+    def open_run_result(self) -> None:
+        """allure-python #764: what ``before_all`` attaches is held in a result until :meth:`record_run_outcome`
+        closes it or :meth:`drop_setup_result` drops it."""
+        self.setup_uuid = uuid4()
+        self.logger.schedule_test(self.setup_uuid, TestResult(uuid=self.setup_uuid, name="Run setup", start=now()))
 
-    def close_run_result(self, uuid: str | None, name: str, status: str, message: str | None = None,
-                         trace: str | None = None, labels: dict[str, Any] | None = None) -> None:
-        """A result that is no scenario: a run's preflight or setup, a feature's teardown."""
-        labels = {"suite": "Run", **(labels or {})}
-        result = self.logger.get_test(uuid := uuid or self.open_run_result())
+    def drop_setup_result(self) -> None:
+        if self.setup_uuid is not None:
+            self.logger.drop_test(self.setup_uuid)  # nothing to report about the setup
+        self.setup_uuid = None
+
+    def record_run_outcome(self, name: str, status: str, message: str | None = None, trace: str | None = None,
+                           labels: dict[str, Any] | None = None) -> None:
+        """A result that is no scenario: the run's preflight or setup (the open one), a feature's teardown."""
+        if self.setup_uuid is None:
+            self.open_run_result()
+        uuid, self.setup_uuid, labels = self.setup_uuid, None, {"suite": "Run", **(labels or {})}
+        result = self.logger.get_test(uuid)
         result.name, result.fullName, result.status = name, labels.pop("fullName", f"run::{name}"), status
         result.historyId = result.testCaseId = md5(result.fullName)
         if message is not None or trace is not None or status in (Status.FAILED, Status.BROKEN):
