@@ -20,6 +20,7 @@ from allure_commons.types import AttachmentType, LabelType, Severity
 from allure_commons.utils import host_tag, md5, now, thread_tag, uuid4
 
 from acceptance.reporting.results_folder import write_file
+from acceptance.runner.scenarios import feature_path, full_name, outline_row, row_items, rule_of, title
 from acceptance.verify.errors import exception_message
 
 HookErrors = list[tuple[str, BaseException]]
@@ -65,41 +66,6 @@ class RedactingFileLogger(AllureFileLogger):
     report_attached_file = hookimpl(lambda self, source, file_name: self._write(file_name, Path(source).read_bytes()))
 
 
-def outline_row(scenario: Any) -> Any:
-    """The Examples row an outline scenario was built from (``None`` for a plain scenario)."""
-    outline = scenario.parent
-    if getattr(outline, "type", None) != "scenario_outline":
-        return None
-    rows = [row for examples in outline.examples for row in (examples.table or [])]
-    return next((row for built, row in zip(outline.scenarios, rows) if built is scenario), None)
-
-
-def row_items(scenario: Any) -> list[tuple[str, str]]:
-    row = outline_row(scenario)
-    return [(str(h), str(c)) for h, c in zip(row.headings, row.cells)] if row is not None else []
-
-
-def rule_of(scenario: Any) -> Any:
-    node = scenario.parent
-    while node is not None and getattr(node, "type", None) != "rule":
-        node = getattr(node, "parent", None)
-    return node
-
-
-def feature_path(scenario: Any) -> str:
-    path = Path(scenario.filename or "")
-    if path.is_absolute() and path.is_relative_to(Path.cwd()):
-        path = path.relative_to(Path.cwd())
-    return PurePath(path).as_posix()
-
-
-def full_name(scenario: Any) -> str:
-    """``<feature file> :: [<rule> ::] <scenario>``; outline rows share the outline's name."""
-    rule, row = rule_of(scenario), outline_row(scenario)
-    name = scenario.parent.name if row is not None else scenario.name or scenario.keyword
-    return " :: ".join([feature_path(scenario) or scenario.feature.name] + ([rule.name] if rule else []) + [name])
-
-
 def tag_labels(tags: list[str], feature: str) -> tuple[list[Label], list[Link]]:
     """Labels and links of a scenario's tags: ``@epic:``/``@story:``/``@feature:`` (``_`` as spaces; no
     ``@feature:``, the feature's name), severity tags in any case (the last one; none, normal); the rest as
@@ -125,8 +91,7 @@ def new_result(scenario: Any, uuid: str) -> TestResult:
     """allure-python #886: allure-behave's scenario result plus the rule (name, title path, ``subSuite``)
     and its tags; outline rows named without behave's `` -- @1.2``."""
     name, items, rule, row = full_name(scenario), row_items(scenario), rule_of(scenario), outline_row(scenario)
-    title = scenario.name.rsplit(" -- @", 1)[0] if row is not None else scenario.name or scenario.keyword
-    result = TestResult(uuid=uuid, name=title, fullName=name, start=now(), testCaseId=md5(name),
+    result = TestResult(uuid=uuid, name=title(scenario), fullName=name, start=now(), testCaseId=md5(name),
                         historyId=md5(name, *[f"{k}={v}" for k, v in items]))
     result.description = "\n".join(scenario.description or (scenario.parent.description if row else [])) or None
     result.parameters = [Parameter(name=k, value=v) for k, v in items]

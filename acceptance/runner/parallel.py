@@ -178,7 +178,7 @@ def discover(behave_options: Sequence[str], paths: Sequence[str]) -> list[Item]:
     from behave.configuration import Configuration
     from behave.runner_util import collect_feature_locations, parse_features
 
-    from acceptance.reporting.listener import full_name, row_items
+    from acceptance.runner.scenarios import full_name, row_items
 
     config = Configuration(command_args=list(behave_options) + list(paths), load_config=True)
     wanted = config.paths or ["features"]
