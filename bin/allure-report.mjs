@@ -4,6 +4,7 @@
 // (`allure generate` does neither; only `allure run` does).
 //   node bin/allure-report.mjs <results dir> <output dir> <history file> [report name]
 // Exit code: 0, 3 when the quality gate failed (the report is built anyway), 1 on any other error.
+// Last line on stdout, JSON: {"gateFailures": [the test results that failed the gate, "name [param=value]..."]}.
 import process from "node:process";
 import {
   AllureReport, filterFailedQualityGateResults, readConfig, stringifyQualityGateResults,
@@ -24,7 +25,7 @@ const config = await readConfig(process.cwd(), undefined, { output, historyPath,
 const report = new AllureReport(config);
 await report.start();
 await report.readDirectory(results);
-let failed = [];
+let failed = [], gateFailures = [];
 if (report.hasQualityGate) {
   const trs = await report.store.allTestResults({ includeRetries: false });
   const { results: gate } = await report.validate({ trs });
@@ -33,6 +34,11 @@ if (report.hasQualityGate) {
   if (failed.length) {
     console.error(stringifyQualityGateResults(gate));
   }
+  const byId = new Map(trs.map((tr) => [tr.id, tr]));
+  gateFailures = [...new Set(failed.flatMap((rule) => rule.testResults ?? []))]
+    .map((id) => byId.get(id)).filter(Boolean)
+    .map((tr) => tr.name + (tr.parameters ?? []).map((p) => ` [${p.name}=${p.value}]`).join(""));
 }
 await report.done();
+console.log(JSON.stringify({ gateFailures }));
 process.exit(failed.length ? 3 : 0);

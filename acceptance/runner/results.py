@@ -1,5 +1,5 @@
 """The one reader of an Allure results folder's result files (``*-result.json``) and categories, and a
-scenario's identity across them, for everything that reads a run after it: the summary and the report's gate, the
+scenario's identity across them, for everything that reads a run after it: the summary, the
 parallel and shard merges, ``--rerun-failed``, mutation runs, ``junit.xml`` and ``durations.json``.
 
 ``strict=True`` where a verdict rests on the whole folder: a file that cannot be read raises.
