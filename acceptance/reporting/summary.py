@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from acceptance.reporting.evidence import SAVINGS_LABEL
-from acceptance.reporting.results_folder import read_environment
+from acceptance.reporting.results_folder import read_environment, write_file
 from acceptance.reporting.visuals import markdown_as_text, summary_markdown
 from acceptance.runner.results import category, read_categories, read_results
 from acceptance.verify import money
 
 TITLE = "Business summary"
+#: the report build's global attachment (its record and its text); a run writes none, a merge copies none
+FILES = ("business-summary-globals.json", "business-summary-attachment.txt")
 
 
 def build(results_dir: Path) -> str:
@@ -64,19 +65,8 @@ def headline(path: Path, *more: str) -> str:
 
 def attach(results_dir: Path) -> None:
     """The summary of the whole folder as its one global attachment, in plain text (Allure 3 shows text in
-    full on the first page), replacing those the run or each parallel worker attached."""
-    for path in results_dir.glob("*-globals.json"):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        mine = [a for a in data.get("attachments", []) if a.get("name") == TITLE]
-        for attachment in mine:
-            (results_dir / attachment["source"]).unlink(missing_ok=True)
-        data["attachments"] = [a for a in data.get("attachments", []) if a.get("name") != TITLE]
-        if mine and not data["attachments"] and not data.get("errors"):
-            path.unlink()
-        elif mine:
-            path.write_text(json.dumps(data), encoding="utf-8")
-    source = f"{uuid.uuid4()}-attachment.txt"
-    (results_dir / source).write_text(markdown_as_text(build(results_dir)), encoding="utf-8")
+    full on the first page); made by each report build, it replaces the one an earlier build made."""
+    globals_file, source = FILES
+    write_file(results_dir / source, markdown_as_text(build(results_dir)))
     attachment = {"name": TITLE, "source": source, "type": "text/plain", "timestamp": int(time.time() * 1000)}
-    (results_dir / f"{uuid.uuid4()}-globals.json").write_text(json.dumps({"attachments": [attachment]}),
-                                                             encoding="utf-8")
+    write_file(results_dir / globals_file, json.dumps({"attachments": [attachment]}))

@@ -124,16 +124,11 @@ def finish(context) -> None:
 
 def finished(context, results: Path) -> None:
     """After the last result is written: the one-page summary, printed and saved beside the results,
-    ``junit.xml`` for CI and ``durations.json`` (what balances ``--shard`` and parallel runs)."""
-    import allure
-
+    ``junit.xml`` for CI and ``durations.json`` (what balances ``--shard`` and parallel runs). The report's
+    copy of the summary is attached by the report build (``summary.attach``), for the whole folder."""
     from acceptance.reporting import summary
-    from acceptance.reporting.visuals import markdown_as_text
     from acceptance.runner.parallel import write_run_files
     path = write_run_files(Path(results))
-    # run-level evidence for the report's first page (the report build refreshes it for merged runs)
-    allure.global_attach(markdown_as_text(path.read_text(encoding="utf-8")), name=summary.TITLE,
-                         attachment_type=allure.attachment_type.TEXT)
     if getattr(context, "aborted", False):
         return  # the run stopped before any scenario; its one message was already said
     _write_clause_coverage(path.parent)

@@ -438,6 +438,7 @@ def merge(workers: Sequence[Worker], target: Path, *, embedded: bool, unit: str 
     ``unit``/``properties`` name what was merged (``workers`` of one machine, or ``shards``)."""
     from acceptance.reporting.results_folder import (clean, read_environment, write_categories, write_environment,
                                                      write_executor)
+    from acceptance.reporting.summary import FILES as REPORT_SUMMARY  # a built report's; the merged one's is new
 
     clean(target)
     merged: list[dict[str, Any]] = []
@@ -464,7 +465,7 @@ def merge(workers: Sequence[Worker], target: Path, *, embedded: bool, unit: str 
             reported.add(result_key(result))
             merged.append(result)
         for path in files:
-            if path.name in ONCE_FILES or path.name in dropped:
+            if path.name in ONCE_FILES or path.name in REPORT_SUMMARY or path.name in dropped:
                 continue
             destination = target / path.name
             if destination.exists():

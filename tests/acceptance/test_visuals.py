@@ -111,18 +111,15 @@ def test_timeline_tool_labels_never_overlap_when_tools_are_short():
 
 
 def test_the_report_carries_one_business_summary_for_the_whole_folder(tmp_path):
-    """Each parallel worker attached its own summary; the report build keeps one, of the merged results,
-    in plain text, and leaves other global attachments alone."""
+    """The report build attaches the summary of the (merged) folder, in plain text, once however often it
+    builds, and leaves other global attachments alone."""
     from acceptance.reporting.results_folder import write_categories
     write_categories(tmp_path)
     _result(tmp_path, "saves money", "passed", "Business value", savings="423.00")
-    for worker in ("w1", "w2"):
-        (tmp_path / f"{worker}-attachment.txt").write_text("one worker's summary")
-        (tmp_path / f"{worker}-globals.json").write_text(json.dumps(
-            {"attachments": [{"name": summary.TITLE, "source": f"{worker}-attachment.txt", "type": "text/plain"}]}))
     (tmp_path / "other-globals.json").write_text(json.dumps(
         {"attachments": [{"name": "Build log", "source": "log-attachment.txt", "type": "text/plain"}]}))
     summary.attach(tmp_path)
+    summary.attach(tmp_path)  # a second build of the same folder
     attached = [a for p in tmp_path.glob("*-globals.json") for a in json.loads(p.read_text())["attachments"]]
     assert sorted(a["name"] for a in attached) == ["Build log", summary.TITLE]
     (mine,) = [a for a in attached if a["name"] == summary.TITLE]
@@ -130,7 +127,7 @@ def test_the_report_carries_one_business_summary_for_the_whole_folder(tmp_path):
     assert mine["type"] == "text/plain" and "**" not in text and "|" not in text
     assert "$423.00 a month of savings shown to users in 1 passing scenario(s)" in text
     assert text.index("Business value demonstrated") < text.index("Journeys") < text.index("Failures by category")
-    assert not (tmp_path / "w1-attachment.txt").exists() and not (tmp_path / "w2-attachment.txt").exists()
+    assert sorted(p.name for p in tmp_path.glob("*-attachment.txt")) == [summary.FILES[1]]
 
 
 def test_the_conversation_says_how_a_run_ended_without_an_answer():
