@@ -5,7 +5,7 @@ from __future__ import annotations
 from behave import register_type
 
 from acceptance.journeys import gherkin_types
-from acceptance.reporting import behave_hooks
+from acceptance.reporting import listener
 from acceptance.runner import lifecycle
 
 gherkin_types.register(register_type)
@@ -27,6 +27,6 @@ def after_all(context):
     lifecycle.finish(context)
 
 
-behave_hooks.install(globals(), results_dir=lifecycle.results_dir, redact=lifecycle.redact,
-                     environment=lifecycle.report_environment, executor=lifecycle.report_executor,
-                     finished=lifecycle.finished)
+listener.install(globals(), results_dir=lifecycle.results_dir, redact=lifecycle.redact,
+                 environment=lifecycle.report_environment, executor=lifecycle.report_executor,
+                 finished=lifecycle.finished)

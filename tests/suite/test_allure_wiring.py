@@ -1,7 +1,7 @@
 """The Allure results written from the behave hooks, checked on tiny behave projects.
 
 Each test builds a behave project in a temporary folder whose ``environment.py`` wires
-reporting exactly as the real suite does (``behave_hooks.install(globals(), ...)``), runs
+reporting exactly as the real suite does (``listener.install(globals(), ...)``), runs
 ``python -m behave`` in a subprocess and reads the JSON files it wrote.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ import re
 import allure
 
 from acceptance.verify.errors import InfrastructureFailure
-from acceptance.reporting import behave_hooks
+from acceptance.reporting import listener
 
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+")
 
@@ -91,7 +91,7 @@ def after_step(context, step):
         raise RuntimeError("after_step exploded")
 
 
-behave_hooks.install(
+listener.install(
     globals(),
     results_dir=lambda context: os.environ["ALLURE_RESULTS"],
     redact=redact,
@@ -466,7 +466,7 @@ def test_allure_python_580_hook_errors_are_broken_with_their_message(main_run):
     assert message(result) == "RuntimeError: before_scenario exploded"
     trace = result["statusDetails"]["trace"]
     assert trace.startswith("HOOK-ERROR in before_scenario\nTraceback")
-    assert 'features/environment.py", line' in trace and "behave_hooks.py" not in trace
+    assert 'features/environment.py", line' in trace and "acceptance/reporting/" not in trace
     assert [s["status"] for s in result["steps"]] == ["skipped"]
 
     infra = results["The platform is unhealthy before the scenario"]
@@ -727,13 +727,13 @@ def test_hook_errors_behave_keeps_on_the_model_are_reported(tmp_path):
     (``hook_failed``, ``error_message``)."""
     write_project(tmp_path)
     environment = tmp_path / "features/environment.py"
-    environment.write_text(environment.read_text(encoding="utf-8").replace("behave_hooks.install(", """
+    environment.write_text(environment.read_text(encoding="utf-8").replace("listener.install(", """
 def before_tag(context, tag):
     if tag == "tag_boom":
         raise RuntimeError("before_tag exploded")
 
 
-behave_hooks.install(""", 1), encoding="utf-8")
+listener.install(""", 1), encoding="utf-8")
     feature = tmp_path / "features/tagged.feature"
     feature.write_text("Feature: Tagged\n\n  @tag_boom\n  Scenario: A tag hook fails\n    Given a passing step\n",
                        encoding="utf-8")
