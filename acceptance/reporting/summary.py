@@ -7,7 +7,6 @@ import time
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from acceptance.reporting.evidence import SAVINGS_LABEL
 from acceptance.reporting.results_folder import read_environment, write_file
