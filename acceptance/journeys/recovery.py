@@ -15,7 +15,7 @@ from acceptance.client.waiting import wait_until
 from acceptance.journeys.actors import Actor, World
 from acceptance.journeys.realtime import ScenarioSetupFailure
 from acceptance.journeys.state import SentFrame
-from acceptance.verify import checks
+from acceptance.verify import checks, money
 from acceptance.verify.errors import (
     BusinessOutcomeFailure,
     ConfigurationMissing,
@@ -216,7 +216,7 @@ def answer_stored_later(actor: Actor) -> None:
                         f"the answer of run {run.run_id} in {actor.name}'s conversation history within "
                         f"{cfg.settle_timeout:g} s of its end", interval=0.05)
     result = answer["metadata"]["result"]
-    cost = result.get("cost_optimization") if run.agent == "supervisor" else result
+    cost = money.cost_part(result, run.agent)
     if not isinstance(cost, dict):
         raise ContractViolation(f"the stored result carries no cost optimisation: {str(result)[:400]}")
     checks.savings_are_honest(cost)

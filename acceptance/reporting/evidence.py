@@ -22,7 +22,7 @@ def _cost_of(run) -> dict | None:
         result = run.result
     except ContractViolation:  # the run gave no result
         return None
-    cost = result.get("cost_optimization") if run.agent == "supervisor" else result
+    cost = money.cost_part(result, run.agent)
     return cost if isinstance(cost, dict) and isinstance(cost.get("potential_savings"), dict) else None
 
 

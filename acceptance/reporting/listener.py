@@ -8,7 +8,7 @@ Unlike ``allure_behave.hooks.allure_report``, a scenario or step starts before t
 hook and stops after its ``after_*`` hook (so what ``after_scenario`` attaches lands in the scenario); a
 suite hook's exception is reported broken with its message and re-raised unchanged; the results folder is
 cleaned per run (a ``--dry-run`` writes nothing); every file written passes through ``redact``. During
-the run ``context.allure`` is the :class:`AllureHooks` object. A reporting problem never fails a test: it goes
+the run ``context.allure`` is the :class:`SuiteListener` object. A reporting problem never fails a test: it goes
 to stderr."""
 from __future__ import annotations
 
@@ -43,27 +43,21 @@ _PLUMBING = tuple(os.path.dirname(p) + os.sep for p in (__file__, behave.__file_
 class RedactingFileLogger(AllureFileLogger):
     """allure-commons' file logger; every file passes through ``redact`` first (a failure withholds it)."""
 
-    def __init__(self, report_dir: Path, redact: Callable[[str], str]):
+    def __init__(self, report_dir: Path, redact: Callable[[Any], Any]):
         super().__init__(report_dir)
         self.report_dir, self.redact = Path(report_dir).absolute(), redact
 
-    def _values(self, obj: Any) -> Any:
-        if isinstance(obj, str):
-            return str(self.redact(obj))
-        if isinstance(obj, dict):
-            return {key: self._values(value) for key, value in obj.items()}
-        return [self._values(value) for value in obj] if isinstance(obj, list) else obj
-
     def _write(self, file_name: str, data: Any) -> None:
         """Every file's one way out: text (UTF-8 bytes too) redacted, other bytes (an image) as they are, a
-        result's fields redacted value by value (masking the serialised text could cut across the JSON
-        quoting: a token cut short in a message swallowed the text after it)."""
+        result redacted as data, field by field, before it is serialised (masking the serialised text could cut
+        across the JSON quoting: a token cut short in a message swallowed the text after it)."""
         try:
             data = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
         except UnicodeDecodeError:
             pass
         try:
-            data = json.dumps(self._values(data), ensure_ascii=False) if isinstance(data, dict) else self._values(data)
+            data = self.redact(data) if isinstance(data, (str, dict)) else data
+            data = json.dumps(data, ensure_ascii=False) if isinstance(data, dict) else data
         except Exception:  # noqa: BLE001 - fail closed
             data = "[content withheld: redaction failed]"
         results_folder.write_file(self.report_dir / file_name, data)
@@ -150,14 +144,66 @@ def step_outcome(step: Any, hook_errors: HookErrors) -> tuple[str, StatusDetails
     return Status.BROKEN, StatusDetails(message=(step.error_message or f"Step {state}").strip())
 
 
+HOOK_NAMES = ("before_all", "after_all", "before_feature", "after_feature", "before_rule", "after_rule",
+              "before_scenario", "after_scenario", "before_step", "after_step")
+Option = Any  # a value, or a function of behave's context that gives it
+
+
+def guarded(method: Callable[..., None]) -> Callable[..., None]:
+    """Reporting only while the plugins are registered; a reporting problem goes to stderr, never fails a test."""
+    @functools.wraps(method)
+    def call(self: SuiteListener, *args: Any) -> None:
+        if self.plugins:
+            try:
+                method(self, *args)
+            except Exception:  # noqa: BLE001 - reporting must not change test outcomes
+                print(f"ALLURE-REPORTING-ERROR in {method.__name__} (the run goes on):",
+                      file=sys.__stderr__ or sys.stderr)
+                traceback.print_exc(file=sys.__stderr__ or sys.stderr)
+    return call
+
+
 class SuiteListener(AllureListener):
-    def __init__(self, behave_config: Any):
-        super().__init__(behave_config)
-        self.started_steps: set[int] = set()
-        self.step_errors: dict[int, HookErrors] = {}
-        self.scenario_errors: HookErrors = []
+    """allure-behave's listener with the suite's patches and the suite's hooks around it, one object: the
+    listener's state is made in ``before_all``, with the run's behave configuration."""
+
+    def __init__(self, results_dir: Option, *, redact: Callable[[Any], Any] = lambda data: data,
+                 environment: Option = None, executor: Option = None,
+                 finished: Callable[[Any, Path], None] | None = None):
+        self.options = dict(results_dir=results_dir, environment=environment, executor=executor)
+        self.redact, self.finished, self.plugins = redact, finished, []
+
+    def _option(self, name: str, context: Any) -> Any:
+        value = self.options[name]
+        return value(context) if callable(value) else value
+
+    def before_all(self, context: Any) -> None:
+        self.results_dir = Path(os.fspath(self._option("results_dir", context))).absolute()
+        results_folder.clean(self.results_dir)
+        super().__init__(context.config)
         self.reported: set[int] = set()  # scenarios written already
-        self.setup_uuid: str | None = None  # the open "Run setup" result during before_all
+        self.started_steps, self.step_errors, self.scenario_errors = set(), {}, []
+        self.plugins = [RedactingFileLogger(self.results_dir, self.redact), self]
+        for plugin in self.plugins:
+            allure_commons.plugin_manager.register(plugin)
+        context.allure = self
+        self.open_run_result()
+
+    @guarded
+    def after_all(self, context: Any) -> None:
+        try:
+            results_folder.write_categories(self.results_dir)
+            if (environment := self._option("environment", context)) is not None:
+                results_folder.write_environment(self.results_dir, environment, redact=self.redact)
+            if (executor := self._option("executor", context)) is not None:
+                results_folder.write_executor(self.results_dir, **executor)
+            if self.finished is not None:
+                self.finished(context, self.results_dir)
+        finally:
+            for plugin in self.plugins:
+                if allure_commons.plugin_manager.is_registered(plugin):
+                    allure_commons.plugin_manager.unregister(plugin)
+            self.plugins = []
 
     def start_scenario(self, scenario: Any) -> None:
         if id(scenario) in self.reported:
@@ -212,6 +258,7 @@ class SuiteListener(AllureListener):
         self.group_context.exit()
         self.current_scenario_uuid = self.current_step_uuid = None
 
+    @guarded
     def break_scenarios(self, scenarios: list[Any], hook: str, exc: BaseException) -> None:
         """allure-python #899: the scenarios of a feature or rule whose ``before_*`` hook failed are written,
         broken with its message (not left out)."""
@@ -246,11 +293,13 @@ class SuiteListener(AllureListener):
         self.setup_uuid = uuid4()
         self.logger.schedule_test(self.setup_uuid, TestResult(uuid=self.setup_uuid, name="Run setup", start=now()))
 
+    @guarded
     def drop_setup_result(self) -> None:
         if self.setup_uuid is not None:
             self.logger.drop_test(self.setup_uuid)  # nothing to report about the setup
         self.setup_uuid = None
 
+    @guarded
     def record_run_outcome(self, name: str, status: str, message: str | None = None, trace: str | None = None,
                            labels: dict[str, Any] | None = None) -> None:
         """A result that is no scenario: the run's preflight or setup (the open one), a feature's teardown."""
@@ -266,70 +315,6 @@ class SuiteListener(AllureListener):
         result.stop = now()
         self.logger.close_test(uuid)
 
-
-HOOK_NAMES = ("before_all", "after_all", "before_feature", "after_feature", "before_rule", "after_rule",
-              "before_scenario", "after_scenario", "before_step", "after_step")
-#: the listener's part of each hook, given the hook's arguments
-LISTENER_CALLS: dict[str, Callable[..., None]] = {
-    "before_feature": lambda self, feature: self.start_file(), "after_feature": lambda self, feature: self.stop_feature(),
-    "before_scenario": SuiteListener.start_scenario, "after_scenario": SuiteListener.stop_scenario,
-    "before_step": SuiteListener.start_behave_step, "after_step": SuiteListener.stop_behave_step}
-Option = Any  # a value, or a function of behave's context that gives it
-
-
-class AllureHooks(SuiteListener):
-    """The listener and the suite's hooks around it, one object; the listener's state is made in ``before_all``,
-    with the run's behave configuration. Reporting is on while ``plugins`` are registered."""
-
-    def __init__(self, results_dir: Option, *, redact: Callable[[Any], Any] = str, environment: Option = None,
-                 executor: Option = None, finished: Callable[[Any, Path], None] | None = None):
-        self.options = dict(results_dir=results_dir, environment=environment, executor=executor)
-        self.redact, self.finished, self.plugins = redact, finished, []
-
-    def _guarded(self, action: str, func: Callable[..., Any], *args: Any) -> None:
-        if self.plugins:
-            try:
-                func(*args)
-            except Exception:  # noqa: BLE001 - reporting must not change test outcomes
-                print(f"ALLURE-REPORTING-ERROR in {action} (the run goes on):", file=sys.__stderr__ or sys.stderr)
-                traceback.print_exc(file=sys.__stderr__ or sys.stderr)
-
-    def _option(self, name: str, context: Any) -> Any:
-        value = self.options[name]
-        return value(context) if callable(value) else value
-
-    def before_all(self, context: Any) -> None:
-        self.results_dir = Path(os.fspath(self._option("results_dir", context))).absolute()
-        results_folder.clean(self.results_dir)
-        super().__init__(context.config)
-        self.plugins = [RedactingFileLogger(self.results_dir, self.redact), self]
-        for plugin in self.plugins:
-            allure_commons.plugin_manager.register(plugin)
-        context.allure = self
-        self.open_run_result()
-
-    def record_run_outcome(self, *args: Any) -> None:
-        """A result that is no scenario (a stopped preflight); made in ``before_all``, it has its attachments."""
-        self._guarded("record_run_outcome", super().record_run_outcome, *args)
-
-    def after_all(self, context: Any) -> None:
-        try:
-            self._guarded("after_all", self._write_run_files, context)
-        finally:
-            for plugin in self.plugins:
-                if allure_commons.plugin_manager.is_registered(plugin):
-                    allure_commons.plugin_manager.unregister(plugin)
-            self.plugins = []
-
-    def _write_run_files(self, context: Any) -> None:
-        results_folder.write_categories(self.results_dir)
-        if (environment := self._option("environment", context)) is not None:
-            results_folder.write_environment(self.results_dir, environment, redact=self.redact)
-        if (executor := self._option("executor", context)) is not None:
-            results_folder.write_executor(self.results_dir, **executor)
-        if self.finished is not None:
-            self.finished(context, self.results_dir)
-
     def hook_failed(self, hook: str, target: Any, exc: BaseException) -> None:
         kind = getattr(target, "type", None)
         if not self.plugins:
@@ -338,7 +323,7 @@ class AllureHooks(SuiteListener):
             phase = "setup" if hook == "before_all" else "teardown"
             self.record_run_outcome(f"Run {phase} ({hook})", "broken", exception_message(exc), trace_of(exc, hook))
         elif kind in ("feature", "rule") and hook.startswith("before_"):
-            self._guarded(hook, self.break_scenarios, target.walk_scenarios(), hook, exc)
+            self.break_scenarios(target.walk_scenarios(), hook, exc)
         elif kind in ("feature", "rule"):
             feature = target if kind == "feature" else target.feature
             labels = {"fullName": f"{target.filename} :: {hook}", "feature": feature.name, "suite": feature.name,
@@ -366,7 +351,7 @@ class AllureHooks(SuiteListener):
                 if name.startswith("after_"):
                     self._ours(name, context, args)
                 elif name == "before_all":
-                    self._guarded(name, self.drop_setup_result)
+                    self.drop_setup_result()
 
         if user_hook is not None:
             functools.update_wrapper(hook, user_hook)
@@ -377,12 +362,19 @@ class AllureHooks(SuiteListener):
         if name in ("before_all", "after_all"):
             getattr(self, name)(context)
         elif name in LISTENER_CALLS:
-            self._guarded(name, LISTENER_CALLS[name], self, *args)
+            guarded(LISTENER_CALLS[name])(self, *args)
 
 
-def install(namespace: MutableMapping[str, Any], results_dir: Option, **options: Any) -> AllureHooks:
-    """Wraps the hooks of an ``environment.py`` (its ``globals()``); ``options`` are :class:`AllureHooks`'."""
-    hooks = AllureHooks(results_dir, **options)
+#: the listener's part of each hook, given the hook's arguments
+LISTENER_CALLS: dict[str, Callable[..., None]] = {
+    "before_feature": lambda self, feature: self.start_file(), "after_feature": lambda self, feature: self.stop_feature(),
+    "before_scenario": SuiteListener.start_scenario, "after_scenario": SuiteListener.stop_scenario,
+    "before_step": SuiteListener.start_behave_step, "after_step": SuiteListener.stop_behave_step}
+
+
+def install(namespace: MutableMapping[str, Any], results_dir: Option, **options: Any) -> SuiteListener:
+    """Wraps the hooks of an ``environment.py`` (its ``globals()``); ``options`` are :class:`SuiteListener`'s."""
+    hooks = SuiteListener(results_dir, **options)
     for name in HOOK_NAMES:
         if not getattr(namespace.get(name), "__allure_wrapped__", False):
             namespace[name] = hooks.wrap_hook(name, namespace.get(name))

@@ -11,7 +11,7 @@ from pathlib import Path
 from acceptance.reporting.evidence import SAVINGS_LABEL
 from acceptance.reporting.results_folder import read_environment, write_file
 from acceptance.reporting.visuals import markdown_as_text, summary_markdown
-from acceptance.runner.results import category, read_categories, read_results
+from acceptance.runner.results import failure, read_categories, read_results, title
 from acceptance.verify import money
 
 TITLE = "Business summary"
@@ -33,17 +33,15 @@ def build(results_dir: Path) -> str:
         epic = (labels.get("epic") or labels.get("suite") or ["(no epic)"])[0]
         ok = r.get("status") == "passed"
         by_epic[epic][0 if ok else 1] += 1
-        params = ", ".join(f"{p.get('name')}={p.get('value')}" for p in r.get("parameters", []) or [])
-        title = r.get("name", "?") + (f" [{params}]" if params else "")
+        name = title(r)
         if not ok:
-            message = (r.get("statusDetails") or {}).get("message") or r.get("status", "")
-            first = message.strip().splitlines()[0] if message.strip() else r.get("status", "")
-            failures[category(message, r.get("status", ""), categories)].append((title, epic, first[:300]))
+            cat, line = failure(r, categories)
+            failures[cat].append((name, epic, line[:300]))
         elif labels.get(SAVINGS_LABEL):
             savings += sum(money.parse(v) for v in labels[SAVINGS_LABEL])
             savings_scenarios += 1
         if r.get("start") is not None and r.get("stop") is not None:
-            durations.append(((r["stop"] - r["start"]) / 1000, title, epic))
+            durations.append(((r["stop"] - r["start"]) / 1000, name, epic))
     order = [c["name"] for c in categories] + ["Uncategorised"]
     return summary_markdown(read_environment(results_dir), dict(by_epic),
                             {c: failures[c] for c in order if failures.get(c)}, savings, savings_scenarios,

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from acceptance.runner.results import attempt_key, category, latest_attempts, read_categories, read_results
+from acceptance.runner.results import attempt_key, category, latest_attempts, read_categories, read_results, title
 
 SUITE_DEFECT = "Suite defect"
 
@@ -32,12 +32,6 @@ SUITE_DEFECT = "Suite defect"
 def _clean(text: str) -> str:
     """XML 1.0 cannot hold most control characters."""
     return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "?", text)
-
-
-def _title(result: dict[str, Any]) -> str:
-    params = [p for p in result.get("parameters") or [] if not p.get("excluded")]
-    name = str(result.get("name") or result.get("fullName") or "?")
-    return name + (" [" + ", ".join(f"{p.get('name')}={p.get('value')}" for p in params) + "]" if params else "")
 
 
 def _feature(result: dict[str, Any]) -> str:
@@ -63,13 +57,13 @@ def build(results_dir: Path) -> ET.ElementTree:
     root = ET.Element("testsuites", name="acceptance suite")
     totals = defaultdict(float)
     for feature in sorted(by_feature):
-        results = sorted(by_feature[feature], key=lambda r: (r.get("start") or 0, _title(r)))
+        results = sorted(by_feature[feature], key=lambda r: (r.get("start") or 0, title(r)))
         suite = ET.SubElement(root, "testsuite", name=feature)
         counts = defaultdict(float)
         for result in results:
             status = str(result.get("status") or "unknown")
             case = ET.SubElement(suite, "testcase", classname=feature.removesuffix(".feature").replace("/", "."),
-                                 name=_clean(_title(result)), time=f"{_seconds(result):.3f}")
+                                 name=_clean(title(result)), time=f"{_seconds(result):.3f}")
             if feature.endswith(".feature"):
                 case.set("file", feature)
             details = result.get("statusDetails") or {}

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acceptance.runner.results import category, read_categories, read_results
+from acceptance.runner.results import failure, read_categories, read_results, title
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,11 +101,8 @@ def failures_in(results: Path) -> list[tuple[str, str, str]]:
     out = []
     for data in read_results(results, strict=True):
         if data.get("status") in ("failed", "broken"):
-            message = (data.get("statusDetails") or {}).get("message") or ""
-            name = data.get("name", "?")
-            params = ", ".join(str(p.get("value")) for p in data.get("parameters") or [])
-            out.append((f"{name} [{params}]" if params else name, category(message, data["status"], categories),
-                        message.strip().splitlines()[0][:200] if message.strip() else data["status"]))
+            cat, line = failure(data, categories)
+            out.append((title(data), cat, line[:200]))
     return out
 
 

@@ -79,6 +79,19 @@ def category(message: str, status: str, categories: list[dict[str, Any]], defaul
                  and re.fullmatch(c.get("messageRegex", ".*"), message, re.S)), default)
 
 
+def title(result: Result) -> str:
+    """A scenario's name as people read it, its row parameters (excluded ones aside) in brackets."""
+    params = [p for p in result.get("parameters") or [] if not p.get("excluded")]
+    name = str(result.get("name") or result.get("fullName") or "?")
+    return name + (" [" + ", ".join(f"{p.get('name')}={p.get('value')}" for p in params) + "]" if params else "")
+
+
+def failure(result: Result, categories: list[dict[str, Any]]) -> tuple[str, str]:
+    """A failed or broken result's category and the first line of its message (its status if it has none)."""
+    message, status = (result.get("statusDetails") or {}).get("message") or "", str(result.get("status", ""))
+    return category(message, status, categories), (message.strip().splitlines() or [status])[0]
+
+
 def read_categories(results_dir: str | os.PathLike) -> list[dict[str, Any]]:
     """The folder's ``categories.json`` (empty when it is missing or unreadable)."""
     try:

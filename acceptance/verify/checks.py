@@ -70,7 +70,7 @@ def result_of(run: RunRecord) -> dict[str, Any]:
 def cost_result(run: RunRecord) -> dict[str, Any]:
     """The cost_optimizer result of a run (the supervisor nests it under ``cost_optimization``)."""
     result = result_of(run)
-    cost = result.get("cost_optimization") if run.agent == "supervisor" else result
+    cost = money.cost_part(result, run.agent)
     if not isinstance(cost, dict):
         raise ContractViolation(f"the {run.agent} result carries no cost optimisation: {str(result)[:400]}")
     validate_body("cost_optimizer_result", cost)

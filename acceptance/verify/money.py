@@ -242,6 +242,11 @@ INVARIANTS: dict[str, tuple[tuple[str, ...], Callable[[Savings], list[str]]]] = 
 }
 
 
+def cost_part(result: Any, agent: str) -> Any:
+    """The cost optimisation in an agent's result: the supervisor nests it under ``cost_optimization`` (RUN-5.12)."""
+    return result.get("cost_optimization") if agent == "supervisor" and isinstance(result, dict) else result
+
+
 def savings_problems(cost: Any) -> list[str]:
     """Every way a cost optimizer result (RUN-5.12) breaks its shape or the invariants of RUN-5.13."""
     if not isinstance(cost, dict):
