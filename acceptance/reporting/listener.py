@@ -48,15 +48,11 @@ class RedactingFileLogger(AllureFileLogger):
         self.report_dir, self.redact = Path(report_dir).absolute(), redact
 
     def _write(self, file_name: str, data: Any) -> None:
-        """Every file's one way out: text (UTF-8 bytes too) redacted, other bytes (an image) as they are, a
-        result redacted as data, field by field, before it is serialised (masking the serialised text could cut
-        across the JSON quoting: a token cut short in a message swallowed the text after it)."""
+        """Every file's one way out, through ``redact``: text and UTF-8 bytes redacted (other bytes, an image,
+        as they are), a result redacted as data, field by field, before it is serialised (masking the serialised
+        text could cut across the JSON quoting: a token cut short in a message swallowed the text after it)."""
         try:
-            data = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
-        except UnicodeDecodeError:
-            pass
-        try:
-            data = self.redact(data) if isinstance(data, (str, dict)) else data
+            data = self.redact(data)
             data = json.dumps(data, ensure_ascii=False) if isinstance(data, dict) else data
         except Exception:  # noqa: BLE001 - fail closed
             data = "[content withheld: redaction failed]"
