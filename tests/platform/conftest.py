@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from platform_kit import Api, Session, User, base_env, open_session, sqlite_url
+from platform_kit import Api, Session, User, base_env, open_session, platform_in, sqlite_url
 from reference_platform.config import Settings
 from reference_platform.server import EmbeddedPlatform
 
@@ -17,17 +17,14 @@ from reference_platform.server import EmbeddedPlatform
 @pytest.fixture(scope="session")
 def platform(tmp_path_factory) -> Iterator[EmbeddedPlatform]:
     """The shared platform at zero pacing. Tests use their own users, so they cannot interfere."""
-    db = tmp_path_factory.mktemp("platform") / "platform.db"
-    with EmbeddedPlatform(Settings.from_env(env=base_env(sqlite_url(db)))) as running:
+    with platform_in(tmp_path_factory.mktemp("platform")) as running:
         yield running
 
 
 @pytest.fixture(scope="session")
 def paced_platform(tmp_path_factory) -> Iterator[EmbeddedPlatform]:
     """A shared platform whose runs last long enough (over half a second) to stop, join or resume them."""
-    db = tmp_path_factory.mktemp("paced") / "platform.db"
-    env = base_env(sqlite_url(db), PACING_MIN_MS="15", PACING_MAX_MS="25")
-    with EmbeddedPlatform(Settings.from_env(env=env)) as running:
+    with platform_in(tmp_path_factory.mktemp("paced"), PACING_MIN_MS="15", PACING_MAX_MS="25") as running:
         yield running
 
 
@@ -49,16 +46,14 @@ def platform_factory(tmp_path) -> Iterator[Callable[..., EmbeddedPlatform]]:
 
 @pytest.fixture(scope="session")
 def api(platform) -> Iterator[Api]:
-    client = Api(platform)
-    yield client
-    client.close()
+    with Api(platform) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
 def paced_api(paced_platform) -> Iterator[Api]:
-    client = Api(paced_platform)
-    yield client
-    client.close()
+    with Api(paced_platform) as client:
+        yield client
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import re
 import time
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from acceptance.client.events import normalize
 from acceptance.verify import schemas
+from reference_platform.config import Settings
 from reference_platform.server import EmbeddedPlatform
 
 JWT_SECRET = "platform-tests-secret-0123456789-abcdefghijklmnop"  # 49 bytes
@@ -74,6 +76,14 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
 
 
+@contextmanager
+def platform_in(folder: Path, **env: str) -> Iterator[EmbeddedPlatform]:
+    """A platform running on loopback over a fresh SQLite database in ``folder``, with ``env`` on top of
+    :func:`base_env`; stopped when the block ends."""
+    with EmbeddedPlatform(Settings.from_env(env=base_env(sqlite_url(folder / "platform.db"), **env))) as running:
+        yield running
+
+
 # ---- REST --------------------------------------------------------------------------------
 @dataclass
 class User:
@@ -98,6 +108,12 @@ class Api:
 
     def close(self) -> None:
         self.http.close()
+
+    def __enter__(self) -> Api:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # users
     @staticmethod

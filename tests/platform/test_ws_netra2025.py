@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from platform_kit import AGENT_EVENTS, RECV_TIMEOUT, Api, check_run, ws_connect
+from platform_kit import AGENT_EVENTS, RECV_TIMEOUT, Api, check_run, platform_in, ws_connect
 from reference_platform import netra2025
 from test_ws import closed_with
 
@@ -20,19 +20,14 @@ def recv(ws, timeout: float = RECV_TIMEOUT) -> dict:
 
 @pytest.fixture(scope="module")
 def netra_platform(tmp_path_factory):
-    from platform_kit import base_env, sqlite_url
-    from reference_platform.config import Settings
-    from reference_platform.server import EmbeddedPlatform
-    db = tmp_path_factory.mktemp("netra2025") / "platform.db"
-    with EmbeddedPlatform(Settings.from_env(env=base_env(sqlite_url(db), PLATFORM_DIALECT="netra-2025"))) as running:
+    with platform_in(tmp_path_factory.mktemp("netra2025"), PLATFORM_DIALECT="netra-2025") as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def napi(netra_platform):
-    client = Api(netra_platform)
-    yield client
-    client.close()
+    with Api(netra_platform) as client:
+        yield client
 
 
 def unflatten(f: dict) -> dict:
@@ -149,21 +144,16 @@ def test_the_permissions_netras_client_asks_for_in_simulated_sign_in_may_start_a
 
 @pytest.fixture(scope="module")
 def varied_platform(tmp_path_factory):
-    from platform_kit import base_env, sqlite_url
-    from reference_platform.config import Settings
-    from reference_platform.server import EmbeddedPlatform
-    db = tmp_path_factory.mktemp("netra2025-varied") / "platform.db"
     names = "subprotocol_echo_last,offered_thread_created_early,offered_run_id_unused,client_run_id_adopted,uuid_ids"
-    env = base_env(sqlite_url(db), PLATFORM_DIALECT="netra-2025", PLATFORM_VARIATIONS=names)
-    with EmbeddedPlatform(Settings.from_env(env=env)) as running:
+    with platform_in(tmp_path_factory.mktemp("netra2025-varied"), PLATFORM_DIALECT="netra-2025",
+                     PLATFORM_VARIATIONS=names) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def vapi(varied_platform):
-    client = Api(varied_platform)
-    yield client
-    client.close()
+    with Api(varied_platform) as client:
+        yield client
 
 
 def test_a_varied_platform_echoes_the_last_readable_entry_of_the_clients_offer(vapi, varied_platform):
