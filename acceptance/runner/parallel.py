@@ -544,7 +544,7 @@ def report_digest(results_dir: Path) -> dict[tuple, dict[str, Any]]:
     attachment names end with ("Timeline: Alice, supervisor run …1a2b3c4d")."""
     out: dict[tuple, dict[str, Any]] = {}
     for result in read_results(results_dir, strict=True):
-        key = (result.get("fullName"), tuple(sorted((p["name"], p["value"]) for p in result.get("parameters") or [])))
+        key = result_key(result)
         if key in out:
             raise ValueError(f"two results for {key} in {results_dir}")
         labels = sorted((label["name"], label["value"]) for label in result.get("labels", [])

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 from acceptance.runner import parallel
 from acceptance.runner.parallel import ONCE_FILES, ROOT, UsageError
-from acceptance.runner.results import count_line, counts, read_results, result_key
+from acceptance.runner.results import count_line, counts, read_results, result_key, title
 
 FAILED = ("failed", "broken")
 
@@ -35,11 +35,6 @@ FAILED = ("failed", "broken")
 def failed_in(results_dir: Path) -> list[dict[str, Any]]:
     """The last attempt of every scenario of the folder that failed or is broken."""
     return [r for r in read_results(results_dir, strict=True, latest=True) if r.get("status") in FAILED]
-
-
-def _title(result: dict[str, Any]) -> str:
-    params = ", ".join(f"{k}={v}" for k, v in result_key(result)[1])
-    return str(result.get("fullName")) + (f" [{params}]" if params else "")
 
 
 def fold_in(attempt_dir: Path, results_dir: Path, retried: set[tuple]) -> tuple[list[str], list[str]]:
@@ -53,16 +48,16 @@ def fold_in(attempt_dir: Path, results_dir: Path, retried: set[tuple]) -> tuple[
             raise RuntimeError(f"{path.name} exists in both attempts; nothing was overwritten")
         if path.name.endswith("-result.json"):
             result = json.loads(path.read_text(encoding="utf-8"))
-            title = _title(result)
+            name = title(result, full=True)
             if result_key(result) in retried:
                 if result.get("status") == "passed":
                     details = result.setdefault("statusDetails", {}) or {}
                     details["flaky"] = True
                     details.setdefault("message", "Flaky: failed in the previous attempt, passed on this re-run")
                     result["statusDetails"] = details
-                    flaky.append(title)
+                    flaky.append(name)
                 elif result.get("status") in FAILED:
-                    failing.append(title)
+                    failing.append(name)
             destination.write_text(json.dumps(result, indent=1), encoding="utf-8")
         elif path.is_dir():
             shutil.copytree(path, destination)
@@ -124,10 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parallel.build_html_report(results_dir)
     print(f"\nrerun: {len(flaky)} passed on the re-run and are marked flaky, {len(failing)} failed again "
           f"(summary: {summary_path})")
-    for title in flaky:
-        print(f"  flaky: {title}")
-    for title in failing:
-        print(f"  failed again: {title}")
+    for name in flaky:
+        print(f"  flaky: {name}")
+    for name in failing:
+        print(f"  failed again: {name}")
     passed, failed_count, skipped = counts(read_results(results_dir, strict=True))
     print(count_line(passed, failed_count, skipped), flush=True)
     if failed_count or behave.returncode not in (0, 1):

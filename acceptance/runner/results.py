@@ -79,11 +79,11 @@ def category(message: str, status: str, categories: list[dict[str, Any]], defaul
                  and re.fullmatch(c.get("messageRegex", ".*"), message, re.S)), default)
 
 
-def title(result: Result) -> str:
-    """A scenario's name as people read it, its row parameters (excluded ones aside) in brackets."""
-    params = [p for p in result.get("parameters") or [] if not p.get("excluded")]
-    name = str(result.get("name") or result.get("fullName") or "?")
-    return name + (" [" + ", ".join(f"{p.get('name')}={p.get('value')}" for p in params) + "]" if params else "")
+def title(result: Result, *, full: bool = False) -> str:
+    """A scenario's name as people read it (with ``full``, its ``fullName``), its row parameters (excluded ones
+    aside) in brackets."""
+    name, params = str((not full and result.get("name")) or result.get("fullName") or "?"), result_key(result)[1]
+    return name + (" [" + ", ".join(f"{key}={value}" for key, value in params) + "]" if params else "")
 
 
 def failure(result: Result, categories: list[dict[str, Any]]) -> tuple[str, str]:
