@@ -50,7 +50,8 @@ def _report(args) -> int:
 
     from acceptance.reporting.html_report import ReportBuildError, build
     try:
-        built = build(*(Path(p) if p else None for p in (args.results, args.output, args.history)))
+        chosen = {name: Path(path) for name in ("results", "output", "history") if (path := getattr(args, name))}
+        built = build(**chosen)  # the rest as build's defaults
     except ReportBuildError as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 1

@@ -9,9 +9,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from acceptance import ROOT
 from acceptance.reporting import summary
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class ReportBuildError(RuntimeError):
@@ -26,24 +25,21 @@ class BuiltReport:
     gate_failures: list[str] = field(default_factory=list)
 
 
-def allure_cli(root: Path = ROOT) -> list[str]:
-    if (root / "node_modules" / "@allurereport" / "core").exists() and shutil.which("node"):
-        return ["node", str(root / "bin" / "allure-report.mjs")]
-    raise ReportBuildError(f"the Allure 3 CLI is not installed: run `npm ci` (package.json pins it) in {root}")
+def allure_cli() -> list[str]:
+    if (ROOT / "node_modules" / "@allurereport" / "core").exists() and shutil.which("node"):
+        return ["node", str(ROOT / "bin" / "allure-report.mjs")]
+    raise ReportBuildError(f"the Allure 3 CLI is not installed: run `npm ci` (package.json pins it) in {ROOT}")
 
 
-def build(results: Path | None = None, output: Path | None = None, history: Path | None = None,
-          root: Path = ROOT) -> BuiltReport:
-    results = results or root / "reports" / "allure-results"
-    output = output or root / "reports" / "html"
-    history = history or root / "reports" / "history.jsonl"
+def build(results: Path = ROOT / "reports" / "allure-results", output: Path = ROOT / "reports" / "html",
+          history: Path = ROOT / "reports" / "history.jsonl") -> BuiltReport:
     if not results.is_dir() or not any(results.glob("*-result.json")):
         raise ReportBuildError(f"no Allure results in {results}: run the suite first (`behave`)")
     if output.exists():
         shutil.rmtree(output)
     summary.attach(results)
-    command = allure_cli(root) + [str(results.absolute()), str(output.absolute()), str(history.absolute())]
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=300)
+    command = allure_cli() + [str(results.absolute()), str(output.absolute()), str(history.absolute())]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     index = output / "index.html"
     if done.returncode not in (0, 3) or not index.exists():
         raise ReportBuildError(f"allure awesome failed ({done.returncode}): {done.stderr[-2000:] or done.stdout[-2000:]}")

@@ -10,9 +10,8 @@ from typing import Any, Callable, Mapping
 
 import javaproperties
 
+from acceptance import ROOT
 from acceptance.verify.errors import categories
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def clean(results_dir: Path) -> None:
@@ -53,8 +52,7 @@ def read_environment(results_dir: str | os.PathLike) -> dict[str, str]:
     return javaproperties.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def write_executor(results_dir: str | os.PathLike, name: str, build_name: str, build_order: int | str) -> None:
+def write_executor(results_dir: str | os.PathLike, name: str, build_name: str, build_order: int) -> None:
     """``executor.json``: who ran the suite; ``buildOrder`` orders the history."""
-    order = int(build_order) if str(build_order).isdigit() else build_order
     write_file(Path(results_dir) / "executor.json", json.dumps(
-        {"name": name, "buildName": build_name, "buildOrder": order}, indent=2, ensure_ascii=False) + "\n")
+        {"name": name, "buildName": build_name, "buildOrder": build_order}, indent=2, ensure_ascii=False) + "\n")

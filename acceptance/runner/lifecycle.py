@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from acceptance import __version__
+from acceptance import ROOT, __version__
 from acceptance.client import config as target_config
 from acceptance.client.redaction import Redactor
 from acceptance.client.rest import HttpClient
@@ -22,7 +22,6 @@ from acceptance.reporting import evidence
 from acceptance.runner import embedded, preflight
 from acceptance.verify.errors import ContractViolation, InfrastructureFailure
 
-ROOT = Path(__file__).resolve().parents[2]
 _redactor = Redactor()
 
 

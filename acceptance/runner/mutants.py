@@ -27,9 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from acceptance import ROOT
 from acceptance.runner.results import failure, read_categories, read_results, title
-
-ROOT = Path(__file__).resolve().parents[2]
 
 AUTH, CONTRACT, BUSINESS, ISOLATION = "Authentication", "Contract", "Business outcome", "Isolation breach"
 

@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from acceptance import ROOT
 from acceptance.runner.results import count_line, counts, read_results, result_files, result_key
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RESULTS = Path("reports") / "allure-results"
 ONCE_FILES = ("categories.json", "environment.properties", "executor.json", "shard.json")
 #: behave options after which plain behave is run once instead (nothing to parallelise).
@@ -585,13 +585,13 @@ def _is_embedded(behave_options: Sequence[str]) -> bool:
 def build_html_report(results: Path) -> None:
     from acceptance.reporting import html_report
     try:
-        html_report.allure_cli(ROOT)
+        html_report.allure_cli()
     except html_report.ReportBuildError:
         _say("(the Allure CLI is not installed: run bin/setup; the HTML report was not built)")
         return
     try:
         built = html_report.build(results=results.absolute(), output=(results.parent / "html").absolute(),
-                                  history=(results.parent / "history.jsonl").absolute(), root=ROOT)
+                                  history=(results.parent / "history.jsonl").absolute())
     except html_report.ReportBuildError as exc:
         _say(f"report: {exc}")
         return

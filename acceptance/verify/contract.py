@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from acceptance import ROOT
+
 CONTRACT_DIR = ROOT / "contract"
 CONTRACT_MD = CONTRACT_DIR / "CONTRACT.md"
 OPENAPI = CONTRACT_DIR / "openapi.yaml"

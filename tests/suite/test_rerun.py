@@ -69,8 +69,7 @@ def test_a_scenario_that_passes_only_on_the_rerun_shows_both_attempts_and_is_fla
 
     # what Allure itself makes of it: 3 scenarios with retries, 3 flaky, 4 in all
     from acceptance.reporting import html_report
-    built = html_report.build(results=results, output=tmp_path / "html", history=tmp_path / "history.jsonl",
-                              root=ROOT)
+    built = html_report.build(results=results, output=tmp_path / "html", history=tmp_path / "history.jsonl")
     stats = json.loads((built.index.parent / "summary.json").read_text())["stats"]
     assert (stats["total"], stats["passed"], stats["retries"], stats["flaky"]) == (4, 4, 3, 3)
 
