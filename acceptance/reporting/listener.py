@@ -140,18 +140,17 @@ def step_outcome(step: Any, hook_errors: HookErrors) -> tuple[str, StatusDetails
     return Status.BROKEN, StatusDetails(message=(step.error_message or f"Step {state}").strip())
 
 
-HOOK_NAMES = ("before_all", "after_all", "before_feature", "after_feature", "before_rule", "after_rule",
-              "before_scenario", "after_scenario", "before_step", "after_step")
+HOOK_NAMES = [f"{when}_{of}" for of in ("all", "feature", "rule", "scenario", "step") for when in ("before", "after")]
 Option = Any  # a value, or a function of behave's context that gives it
 
 
 def guarded(method: Callable[..., None]) -> Callable[..., None]:
     """Reporting only while the plugins are registered; a reporting problem goes to stderr, never fails a test."""
     @functools.wraps(method)
-    def call(self: SuiteListener, *args: Any) -> None:
+    def call(self: SuiteListener, *args: Any, **kwargs: Any) -> None:
         if self.plugins:
             try:
-                method(self, *args)
+                method(self, *args, **kwargs)
             except Exception:  # noqa: BLE001 - reporting must not change test outcomes
                 print(f"ALLURE-REPORTING-ERROR in {method.__name__} (the run goes on):",
                       file=sys.__stderr__ or sys.stderr)
@@ -254,7 +253,6 @@ class SuiteListener(AllureListener):
         self.group_context.exit()
         self.current_scenario_uuid = self.current_step_uuid = None
 
-    @guarded
     def break_scenarios(self, scenarios: list[Any], hook: str, exc: BaseException) -> None:
         """allure-python #899: the scenarios of a feature or rule whose ``before_*`` hook failed are written,
         broken with its message (not left out)."""
@@ -297,24 +295,24 @@ class SuiteListener(AllureListener):
 
     @guarded
     def record_run_outcome(self, name: str, status: str, message: str | None = None, trace: str | None = None,
-                           labels: dict[str, Any] | None = None) -> None:
+                           full_name: str | None = None, **labels: str) -> None:
         """A result that is no scenario: the run's preflight or setup (the open one), a feature's teardown."""
         if self.setup_uuid is None:
             self.open_run_result()
-        uuid, self.setup_uuid, labels = self.setup_uuid, None, {"suite": "Run", **(labels or {})}
+        uuid, self.setup_uuid = self.setup_uuid, None
         result = self.logger.get_test(uuid)
-        result.name, result.fullName, result.status = name, labels.pop("fullName", f"run::{name}"), status
+        result.name, result.fullName, result.status = name, full_name or f"run::{name}", status
         result.historyId = result.testCaseId = md5(result.fullName)
         if message is not None or trace is not None or status in (Status.FAILED, Status.BROKEN):
             result.statusDetails = StatusDetails(message=message or f"{name}: {status}", trace=trace)
-        result.labels += [Label(key, str(value)) for key, value in labels.items()] + common_labels()
+        result.labels += [Label(key, value) for key, value in {"suite": "Run", **labels}.items()] + common_labels()
         result.stop = now()
         self.logger.close_test(uuid)
 
+    @guarded
     def hook_failed(self, hook: str, target: Any, exc: BaseException) -> None:
+        """A suite hook's exception goes to its step, its scenario, the scenarios it stopped, or a result of its own."""
         kind = getattr(target, "type", None)
-        if not self.plugins:
-            return
         if hook in ("before_all", "after_all"):
             phase = "setup" if hook == "before_all" else "teardown"
             self.record_run_outcome(f"Run {phase} ({hook})", "broken", exception_message(exc), trace_of(exc, hook))
@@ -322,10 +320,9 @@ class SuiteListener(AllureListener):
             self.break_scenarios(target.walk_scenarios(), hook, exc)
         elif kind in ("feature", "rule"):
             feature = target if kind == "feature" else target.feature
-            labels = {"fullName": f"{target.filename} :: {hook}", "feature": feature.name, "suite": feature.name,
-                      **({"subSuite": target.name} if kind == "rule" else {})}
             self.record_run_outcome(f"{target.name} ({hook})", "broken", exception_message(exc), trace_of(exc, hook),
-                                    labels)
+                                    f"{target.filename} :: {hook}", feature=feature.name, suite=feature.name,
+                                    **({"subSuite": target.name} if kind == "rule" else {}))
         elif kind == "step":
             self.step_errors.setdefault(id(target), []).append((hook, exc))
         else:
