@@ -353,9 +353,18 @@ class World:
     def all_chats(self) -> list[ChatSession]:
         return [chat for actor in self.actors.values() for chat in actor.chats]
 
+    def runs_seen(self) -> dict[str, tuple[str, RunRecord]]:
+        """Every run an actor of this scenario started or followed, on any of their connections, once and in
+        order: its id and who saw it first."""
+        runs: dict[str, tuple[str, RunRecord]] = {}
+        for chat in self.all_chats():
+            for run_id, run in chat.runs.items():
+                runs.setdefault(run_id, (chat.actor, run))
+        return runs
+
     def started_run_ids(self) -> set[str]:
         """The ids of every run an actor of this scenario started, on any of their connections."""
-        return {run_id for chat in self.all_chats() for run_id in chat.runs}
+        return set(self.runs_seen())
 
     def teardown(self) -> None:
         for actor in self.actors.values():

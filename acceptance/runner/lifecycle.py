@@ -95,7 +95,7 @@ def end_scenario(context, scenario) -> None:
     try:
         world.teardown()
     finally:
-        evidence.attach_scenario_evidence(getattr(context, "allure", None), world, redact)
+        evidence.attach_scenario_evidence(world, redact)
     unreported_violation(world, scenario)
 
 
